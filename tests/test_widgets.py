@@ -1,0 +1,58 @@
+import ipywidgets as widgets
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from utils.widgets import PNG_MAGIC, slider_views  # noqa: E402
+
+
+def _links(box):
+    return list(box.links)
+
+
+def test_figures_become_png_images_in_a_linked_stack():
+    figures = []
+    for k in range(3):
+        fig, ax = plt.subplots()
+        ax.plot([0, k])
+        figures.append(fig)
+    box = slider_views(["a", "b", "c"], figures, description="k")
+    controls, stack = box.children
+    slider = controls.children[0]
+    assert isinstance(stack, widgets.Stack) and len(stack.children) == 3
+    assert all(isinstance(c, widgets.Image) and bytes(c.value).startswith(PNG_MAGIC) for c in stack.children)
+    assert slider.options == ("a", "b", "c") and slider.index == 0 and stack.selected_index == 0
+    link = next(l for l in _links(box) if l.source[0] is slider)
+    assert link.source == (slider, "index") and link.target == (stack, "selected_index")
+    assert plt.get_fignums() == []  # figures are closed, so not shown twice
+
+
+def test_html_views_and_play_button():
+    box = slider_views(["x", "y"], ["<b>x</b>", "<i>y</i>"], play=True, initial=1)
+    controls, stack = box.children
+    player, slider = controls.children
+    assert isinstance(player, widgets.Play) and player.max == 1 and player.value == 1
+    assert stack.selected_index == 1 and stack.children[1].value == "<i>y</i>"
+    ends = [(l.source[0], l.target[0]) for l in _links(box)]
+    assert (player, slider) in ends and (slider, stack) in ends
+
+
+@pytest.mark.parametrize("labels, views, error", [
+    ([], [], "at least one"),
+    (["a", "b"], ["<p>a</p>"], "2 labels but 1 views"),
+    (["a", "a"], ["<p>a</p>", "<p>b</p>"], "distinct"),
+])
+def test_empty_or_mismatched_input_is_a_clear_error(labels, views, error):
+    with pytest.raises(ValueError, match=error):
+        slider_views(labels, views)
+
+
+def test_unknown_view_type_and_bad_bytes():
+    with pytest.raises(TypeError, match="must be a matplotlib Figure, PNG bytes or an HTML string"):
+        slider_views(["a"], [42])
+    with pytest.raises(ValueError, match="must be a PNG"):
+        slider_views(["a"], [b"GIF89a"])
+    with pytest.raises(ValueError, match="initial index"):
+        slider_views(["a"], ["<p/>"], initial=3)

@@ -1,0 +1,96 @@
+"""Fetch the widget JavaScript the static site serves itself, at pinned versions.
+
+`npm pack` downloads each package tarball from the npm registry; its sha512 must equal
+the integrity pinned below (the same value a package-lock.json would hold). The files
+the site needs, and the packages' licences, are copied to book/_static_widgets/vendor/.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "book" / "_static_widgets" / "vendor"
+
+PACKAGES = {
+    "@jupyter-widgets/html-manager@1.0.15": (
+        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
+        "html-manager",
+        # embed-amd.js and the webfonts it asks for (FontAwesome, used by the Play widget)
+        lambda name: name.startswith("package/dist/") and not name.endswith((".map", "embed.js", "libembed-amd.js")),
+    ),
+    "requirejs@2.3.8": (
+        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+        "requirejs",
+        lambda name: name == "package/require.js",
+    ),
+}
+
+LICENCES = """Third-party files served by this site (copied by tools/vendor_widgets.py)
+
+html-manager/  @jupyter-widgets/html-manager 1.0.15, BSD-3-Clause,
+               Copyright (c) 2015 Project Jupyter Contributors.
+               Bundled third-party notices: html-manager/embed.js.LICENSE.txt
+               (FontAwesome fonts: SIL OFL 1.1; jQuery, Lumino and others: MIT/BSD).
+requirejs/     RequireJS 2.3.8, MIT, Copyright jQuery Foundation and other contributors.
+
+BSD-3-Clause (Project Jupyter):
+Redistribution and use in source and binary forms, with or without modification, are
+permitted provided that the following conditions are met: 1. Redistributions of source
+code must retain the above copyright notice, this list of conditions and the following
+disclaimer. 2. Redistributions in binary form must reproduce the above copyright notice,
+this list of conditions and the following disclaimer in the documentation and/or other
+materials provided with the distribution. 3. Neither the name of the copyright holder nor
+the names of its contributors may be used to endorse or promote products derived from
+this software without specific prior written permission.
+THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND ANY
+EXPRESS OR IMPLIED WARRANTIES ARE DISCLAIMED.
+
+MIT (RequireJS):
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files, to deal in the Software without
+restriction, subject to the condition that the above copyright notice and this
+permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+"""
+
+
+def integrity(path: Path) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
+def main() -> int:
+    stamp = TARGET / "VERSIONS"
+    wanted = "\n".join(PACKAGES) + "\n"
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return 0  # already in place
+    shutil.rmtree(TARGET, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec, (expected, folder, keep) in PACKAGES.items():
+            out = subprocess.run(["npm", "pack", spec, "--silent", "--pack-destination", tmp],
+                                 check=True, capture_output=True, text=True).stdout.split()[-1]
+            tarball = Path(tmp) / out
+            if integrity(tarball) != expected:
+                print(f"{spec}: integrity mismatch, refusing to use it", file=sys.stderr)
+                return 1
+            with tarfile.open(tarball) as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and (keep(member.name) or member.name.endswith("LICENSE.txt")):
+                        destination = TARGET / folder / Path(member.name).name
+                        destination.parent.mkdir(parents=True, exist_ok=True)
+                        destination.write_bytes(tar.extractfile(member).read())
+    (TARGET / "LICENSES.txt").write_text(LICENCES)
+    stamp.write_text(wanted)
+    print(f"widget JavaScript in {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

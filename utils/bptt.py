@@ -1,0 +1,349 @@
+"""Backpropagation through time, written out, and the experiments of the BPTT chapter.
+
+Conventions follow Keras: inputs are ``(batch, time, features)`` and a basic RNN cell
+computes ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)`` with output ``Y_t = h_t``
+(``tf.contrib.rnn.BasicRNNCell`` in the source, ``keras.layers.SimpleRNN`` here).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+Params = dict[str, np.ndarray]  # "Wx" (inputs, units), "Wh" (units, units), "b" (units,)
+
+
+# ------------------------------------------------------------ BPTT in NumPy
+
+def init_params(n_inputs: int, n_units: int, rng: np.random.Generator, scale: float = 0.5) -> Params:
+    """Small random float64 parameters for a basic RNN cell."""
+    return {"Wx": rng.normal(0, scale, (n_inputs, n_units)),
+            "Wh": rng.normal(0, scale, (n_units, n_units)),
+            "b": rng.normal(0, scale, (n_units,))}
+
+
+def rnn_forward(X: np.ndarray, params: Params) -> np.ndarray:
+    """All outputs ``Y`` (batch, time, units) of the unrolled basic RNN, from a zero state."""
+    batch, steps, _ = X.shape
+    h = np.zeros((batch, params["Wh"].shape[0]))
+    outputs = []
+    for t in range(steps):
+        h = np.tanh(X[:, t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+
+def check_cost_steps(steps: int, cost_steps: Sequence[int]) -> list[int]:
+    cost_steps = sorted(set(int(t) for t in cost_steps))
+    if not cost_steps or cost_steps[0] < 0 or cost_steps[-1] >= steps:
+        raise ValueError(f"cost steps {cost_steps} must be non-empty and within 0..{steps - 1}")
+    return cost_steps
+
+
+def rnn_cost(Y: np.ndarray, targets: np.ndarray, cost_steps: Sequence[int]) -> float:
+    """``C = 1/2 * sum over t in cost_steps of ||Y_t - target_t||^2`` (summed over the batch)."""
+    cost_steps = check_cost_steps(Y.shape[1], cost_steps)
+    return 0.5 * float(np.sum((Y[:, cost_steps] - targets[:, cost_steps]) ** 2))
+
+
+@dataclass
+class BPTTResult:
+    """Gradients of the cost, and how they arise step by step."""
+
+    grads: Params  # dC/dWx, dC/dWh, dC/db: sums over time of the per-step terms
+    per_step: dict[str, np.ndarray]  # name -> (time, *shape): each step's term of the sum
+    direct_output_grad: np.ndarray  # (time,) norm of dC/dY_t injected directly at step t
+    backprop_grad: np.ndarray  # (time,) norm of the total error reaching h_t
+    input_grad: np.ndarray  # dC/dX (batch, time, inputs)
+
+
+def rnn_bptt(X: np.ndarray, params: Params, targets: np.ndarray,
+             cost_steps: Sequence[int]) -> BPTTResult:
+    """Backpropagation through time for :func:`rnn_cost`, written out step by step."""
+    batch, steps, _ = X.shape
+    cost_steps = check_cost_steps(steps, cost_steps)
+    Y = rnn_forward(X, params)
+    H_prev = np.concatenate([np.zeros_like(Y[:, :1]), Y[:, :-1]], axis=1)  # h_{t-1}
+    per_step = {name: np.zeros((steps, *p.shape)) for name, p in params.items()}
+    direct = np.zeros(steps)
+    total = np.zeros(steps)
+    dX = np.zeros_like(X)
+    dh_next = np.zeros_like(Y[:, 0])  # error flowing into h_t from step t+1
+    for t in reversed(range(steps)):
+        dY = (Y[:, t] - targets[:, t]) if t in cost_steps else np.zeros_like(Y[:, t])
+        direct[t] = np.linalg.norm(dY)
+        dh = dY + dh_next
+        total[t] = np.linalg.norm(dh)
+        da = dh * (1.0 - Y[:, t] ** 2)  # through tanh
+        per_step["Wx"][t] = X[:, t].T @ da
+        per_step["Wh"][t] = H_prev[:, t].T @ da
+        per_step["b"][t] = da.sum(axis=0)
+        dX[:, t] = da @ params["Wx"].T
+        dh_next = da @ params["Wh"].T
+    grads = {name: terms.sum(axis=0) for name, terms in per_step.items()}
+    return BPTTResult(grads, per_step, direct, total, dX)
+
+
+def central_differences(cost: Callable[[Params], float], params: Params,
+                        eps: float = 1e-6) -> Params:
+    """Numerical gradient of `cost` by central differences, one parameter at a time."""
+    grads = {}
+    for name, value in params.items():
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            shifted = {k: v.copy() for k, v in params.items()}
+            shifted[name][index] = value[index] + eps
+            plus = cost(shifted)
+            shifted[name][index] = value[index] - eps
+            grad[index] = (plus - cost(shifted)) / (2 * eps)
+        grads[name] = grad
+    return grads
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``||a - b|| / max(||a||, ||b||)``, 0 when both are 0."""
+    scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+    return 0.0 if scale == 0 else float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / scale)
+
+
+def keras_simple_rnn(params: Params, activation: str | None = "tanh"):
+    """A float64 ``keras.layers.SimpleRNN`` holding `params`, returning every output."""
+    import keras
+
+    n_inputs, n_units = params["Wx"].shape
+    layer = keras.layers.SimpleRNN(n_units, activation=activation, return_sequences=True,
+                                   dtype="float64")
+    layer.build((None, None, n_inputs))
+    layer.set_weights([params["Wx"], params["Wh"], params["b"]])
+    return layer
+
+
+def tape_gradients(X: np.ndarray, params: Params, targets: np.ndarray,
+                   cost_steps: Sequence[int]) -> Params:
+    """The same gradients from ``tf.GradientTape`` over a Keras SimpleRNN, in float64."""
+    import tensorflow as tf
+
+    cost_steps = check_cost_steps(X.shape[1], cost_steps)
+    layer = keras_simple_rnn(params)
+    with tf.GradientTape() as tape:
+        Y = layer(tf.constant(X))
+        picked = tf.gather(Y - targets, cost_steps, axis=1)
+        cost = 0.5 * tf.reduce_sum(picked ** 2)
+    kernel, recurrent, bias = layer.trainable_weights
+    grads = tape.gradient(cost, [kernel, recurrent, bias])
+    return {name: g.numpy() for name, g in zip(("Wx", "Wh", "b"), grads)}
+
+
+# ------------------------------------------------ vanishing and exploding gradients
+
+def recurrent_matrix(n_units: int, spectral_radius: float, rng: np.random.Generator) -> np.ndarray:
+    """A random Gaussian matrix rescaled so its largest |eigenvalue| is `spectral_radius`."""
+    if spectral_radius <= 0:
+        raise ValueError("spectral_radius must be positive")
+    matrix = rng.normal(0, 1 / np.sqrt(n_units), (n_units, n_units))
+    return matrix * (spectral_radius / np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+def gradient_norm_vs_lag(spectral_radius: float, lags: int, activation: str | None = "tanh",
+                         n_units: int = 64, n_inputs: int = 8, input_scale: float = 0.1,
+                         seed: int = 0) -> np.ndarray:
+    """``||d h_T / d x_{T-lag}||`` (Frobenius) for lag = 0 .. lags-1, via ``tape.jacobian``."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    params = {"Wx": rng.normal(0, 1 / np.sqrt(n_inputs), (n_inputs, n_units)),
+              "Wh": recurrent_matrix(n_units, spectral_radius, rng),
+              "b": np.zeros(n_units)}
+    layer = keras_simple_rnn(params, activation)
+    X = tf.Variable(rng.normal(0, input_scale, (1, lags, n_inputs)))
+    with tf.GradientTape() as tape:
+        h_last = layer(X)[:, -1]
+    jacobian = tape.jacobian(h_last, X)  # (1, units, 1, time, inputs)
+    norms = tf.norm(tf.transpose(jacobian[0, :, 0], (1, 0, 2)), axis=(1, 2)).numpy()
+    return norms[::-1]  # index = lag
+
+
+# ------------------------------------------------------------- truncated BPTT
+
+def echo_data(streams: int, steps: int, lag: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random bits and the same bits `lag` steps later: ``x, y, mask`` of shape (streams, steps).
+
+    ``y[:, t] = x[:, t - lag]``; the first `lag` steps have no target (mask 0).
+    """
+    if lag < 1 or steps <= lag:
+        raise ValueError(f"need 1 <= lag < steps, got lag={lag}, steps={steps}")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, (streams, steps)).astype(np.float32)
+    y = np.zeros_like(x)
+    y[:, lag:] = x[:, :-lag]
+    mask = np.zeros_like(x)
+    mask[:, lag:] = 1.0
+    return x, y, mask
+
+
+@dataclass
+class TruncationRun:
+    """Learning curve of one truncation length on the echo task."""
+
+    truncation: int
+    steps_seen: list[int] = field(default_factory=list)  # training time steps per stream
+    val_accuracy: list[float] = field(default_factory=list)
+    updates: int = 0
+    seconds: float = 0.0
+
+    @property
+    def final_error(self) -> float:
+        return 1.0 - self.val_accuracy[-1]
+
+
+def train_truncated(truncation: int, lag: int, units: int, streams: int, train_steps: int,
+                    eval_steps: int, curve_points: int, learning_rate: float,
+                    seed: int = 0) -> TruncationRun:
+    """Train a SimpleRNN on the echo task with BPTT truncated every `truncation` steps.
+
+    The state is carried from one chunk to the next (the forward pass sees the whole
+    stream), but each update back-propagates only inside its chunk.
+    """
+    import keras
+    import tensorflow as tf
+
+    if truncation < 1:
+        raise ValueError("truncation must be >= 1")
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((None, 1))
+    state_in = keras.Input((units,))
+    sequence, state_out = keras.layers.SimpleRNN(units, return_sequences=True, return_state=True)(
+        inputs, initial_state=state_in)
+    logits = keras.layers.Dense(1)(sequence)
+    model = keras.Model([inputs, state_in], [logits, state_out])
+    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(x, y, mask, state):
+        with tf.GradientTape() as tape:
+            out, new_state = model([x, state], training=True)
+            loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=out[..., 0])
+            loss = tf.reduce_sum(loss * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        grads = tape.gradient(loss, model.trainable_weights)
+        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        return new_state  # a value, not a path: the next chunk's gradient stops here
+
+    @tf.function
+    def accuracy(x, y, mask):
+        out, _ = model([x, tf.zeros((tf.shape(x)[0], units))], training=False)
+        hit = tf.cast(tf.equal(tf.cast(out[..., 0] > 0, tf.float32), y), tf.float32)
+        return tf.reduce_sum(hit * mask) / tf.reduce_sum(mask)
+
+    x, y, mask = echo_data(streams, train_steps, lag, seed + 1)
+    vx, vy, vmask = echo_data(streams, eval_steps, lag, seed + 2)
+    vx, vy, vmask = vx[..., None], tf.constant(vy), tf.constant(vmask)
+    run = TruncationRun(truncation)
+    checkpoints = set(np.linspace(0, train_steps, curve_points + 1).astype(int)[1:])
+    state = tf.zeros((streams, units))
+    start = time.perf_counter()
+    run.steps_seen.append(0)
+    run.val_accuracy.append(float(accuracy(vx, vy, vmask)))
+    next_mark = sorted(checkpoints)
+    for begin in range(0, train_steps, truncation):
+        end = min(begin + truncation, train_steps)
+        state = train_step(x[:, begin:end, None], y[:, begin:end], mask[:, begin:end], state)
+        run.updates += 1
+        while next_mark and end >= next_mark[0]:
+            run.steps_seen.append(int(next_mark.pop(0)))
+            run.val_accuracy.append(float(accuracy(vx, vy, vmask)))
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+# ----------------------------------------------------------------------- figures
+
+def plot_unrolled(steps: int, cost_steps: Sequence[int]):
+    """Figure 14-5 of the source: the unrolled RNN, its cost on some outputs, the gradient path."""
+    import matplotlib.pyplot as plt
+
+    cost_steps = check_cost_steps(steps, cost_steps)
+    fig, ax = plt.subplots(figsize=(1.6 * steps + 1, 3.4))
+    for t in range(steps):
+        ax.add_patch(plt.Rectangle((t - 0.3, 0.7), 0.6, 0.6, fc="#dde8f5", ec="k"))
+        ax.text(t, 1.0, "h", ha="center", va="center")
+        ax.text(t, 0.0, f"X({t})", ha="center", va="center")
+        ax.annotate("", (t, 0.7), (t, 0.15), arrowprops={"arrowstyle": "->"})
+        used = t in cost_steps
+        ax.text(t, 2.0, f"Y({t})", ha="center", va="center", color="k" if used else "0.6")
+        ax.annotate("", (t, 1.85), (t, 1.3), arrowprops={"arrowstyle": "->", "color": "k" if used else "0.6"})
+        if t:
+            ax.annotate("", (t - 0.3, 1.0), (t - 0.7, 1.0), arrowprops={"arrowstyle": "->"})
+            ax.annotate("", (t - 0.7, 0.85), (t - 0.3, 0.85),
+                        arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 1.5})
+        if used:
+            ax.annotate("", (t, 2.75), (t, 2.15), arrowprops={"arrowstyle": "<-", "color": "tab:red", "lw": 1.5})
+    first, last = cost_steps[0], cost_steps[-1]
+    ax.add_patch(plt.Rectangle((first - 0.35, 2.75), last - first + 0.7, 0.45, fc="#fde3d0", ec="k"))
+    ax.text((first + last) / 2, 2.97, "C(" + ", ".join(f"Y({t})" for t in cost_steps) + ")",
+            ha="center", va="center")
+    ax.set_xlim(-0.6, steps - 0.4)
+    ax.set_ylim(-0.3, 3.4)
+    ax.axis("off")
+    ax.set_title("Unrolled RNN: the cost uses some outputs; gradients (red) flow back through h")
+    return fig
+
+
+def plot_gradient_flow(result: BPTTResult):
+    """Per-step error injected directly vs the error reaching each hidden state."""
+    import matplotlib.pyplot as plt
+
+    steps = np.arange(len(result.direct_output_grad))
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(steps - 0.2, result.direct_output_grad, 0.4, label="‖∂C/∂Y(t)‖ injected at step t")
+    ax.bar(steps + 0.2, result.backprop_grad, 0.4, label="‖error reaching h(t)‖ (direct + from t+1)")
+    ax.set_xlabel("time step t")
+    ax.set_xticks(steps)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lag_norms(norms: dict[tuple[str, float], np.ndarray]):
+    """Gradient norm vs lag, one panel per activation, one line per spectral radius."""
+    import matplotlib.pyplot as plt
+
+    activations = sorted({a for a, _ in norms}, key=lambda a: a != "tanh")
+    fig, axes = plt.subplots(1, len(activations), figsize=(5.2 * len(activations), 3.6), sharey=False)
+    for ax, activation in zip(np.atleast_1d(axes), activations):
+        for (act, radius), values in sorted(norms.items()):
+            if act == activation:
+                ax.semilogy(values, label=f"ρ = {radius}")
+        ax.set_title(f"{activation} RNN")
+        ax.set_xlabel("lag l")
+        ax.set_ylabel("‖∂h(T) / ∂x(T−l)‖")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_truncation_view(runs: Sequence[TruncationRun], selected: int, lag: int):
+    """One widget view: the learning curve of truncation `selected` over the others, and final errors."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    for run in runs:
+        chosen = run.truncation == selected
+        left.plot(run.steps_seen, run.val_accuracy, color="tab:blue" if chosen else "0.8",
+                  lw=2.2 if chosen else 1, zorder=3 if chosen else 1)
+    left.axhline(0.5, ls=":", color="k", lw=1)
+    left.set_ylim(0.4, 1.02)
+    left.set_xlabel("training time steps per stream")
+    left.set_ylabel("validation accuracy")
+    chosen_run = next(r for r in runs if r.truncation == selected)
+    left.set_title(f"τ = {selected} (k = {lag}): final accuracy {chosen_run.val_accuracy[-1]:.3f}")
+    taus = [r.truncation for r in runs]
+    colors = ["tab:blue" if t == selected else ("tab:red" if t <= lag else "tab:green") for t in taus]
+    right.bar([str(t) for t in taus], [r.final_error for r in runs], color=colors)
+    right.set_xlabel("truncation length τ (red: τ ≤ k)")
+    right.set_ylabel("final validation error")
+    right.set_ylim(0, 0.55)
+    fig.tight_layout()
+    return fig
