@@ -20,7 +20,9 @@ def test_figures_become_png_images_in_a_linked_stack():
         figures.append(fig)
     box = slider_views(["a", "b", "c"], figures, description="k")
     controls, stack = box.children
-    slider = controls.children[0]
+    caption, slider = controls.children
+    assert isinstance(caption, widgets.HTML) and caption.value == "<b>k</b>"
+    assert isinstance(slider, widgets.SelectionSlider) and slider.description == ""
     assert isinstance(stack, widgets.Stack) and len(stack.children) == 3
     assert all(isinstance(c, widgets.Image) and bytes(c.value).startswith(PNG_MAGIC) for c in stack.children)
     assert slider.options == ("a", "b", "c") and slider.index == 0 and stack.selected_index == 0

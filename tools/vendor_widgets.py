@@ -1,4 +1,4 @@
-"""Fetch the widget JavaScript the static site serves itself, at pinned versions.
+"""Fetch the JavaScript the static site serves itself (widgets, MathJax), at pinned versions.
 
 `npm pack` downloads each package tarball from the npm registry; its sha512 must equal
 the integrity pinned below (the same value a package-lock.json would hold). The files
@@ -26,6 +26,13 @@ PACKAGES = {
         # embed-amd.js and the webfonts it asks for (FontAwesome, used by the Play widget)
         lambda name: name.startswith("package/dist/") and not name.endswith((".map", "embed.js", "libembed-amd.js")),
     ),
+    "mathjax@3.2.2": (
+        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+        "mathjax",
+        # the combined TeX component and the CHTML webfonts it loads relative to itself
+        lambda name: name == "package/es5/tex-mml-chtml.js"
+        or name.startswith("package/es5/output/chtml/fonts/woff-v2/") or name == "package/LICENSE",
+    ),
     "requirejs@2.3.8": (
         "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
         "requirejs",
@@ -39,6 +46,8 @@ html-manager/  @jupyter-widgets/html-manager 1.0.15, BSD-3-Clause,
                Copyright (c) 2015 Project Jupyter Contributors.
                Bundled third-party notices: html-manager/embed.js.LICENSE.txt
                (FontAwesome fonts: SIL OFL 1.1; jQuery, Lumino and others: MIT/BSD).
+mathjax/       MathJax 3.2.2, Apache-2.0, Copyright (c) 2009-2022 The MathJax Consortium;
+               full text in mathjax/LICENSE.
 requirejs/     RequireJS 2.3.8, MIT, Copyright jQuery Foundation and other contributors.
 
 BSD-3-Clause (Project Jupyter):
@@ -83,7 +92,11 @@ def main() -> int:
             with tarfile.open(tarball) as tar:
                 for member in tar.getmembers():
                     if member.isfile() and (keep(member.name) or member.name.endswith("LICENSE.txt")):
-                        destination = TARGET / folder / Path(member.name).name
+                        inside = Path(member.name).relative_to("package")
+                        # keep MathJax's layout (it finds its fonts relative to itself)
+                        relative = inside.relative_to("es5") if folder == "mathjax" and inside.parts[0] == "es5" \
+                            else Path(inside.name)
+                        destination = TARGET / folder / relative
                         destination.parent.mkdir(parents=True, exist_ok=True)
                         destination.write_bytes(tar.extractfile(member).read())
     (TARGET / "LICENSES.txt").write_text(LICENCES)

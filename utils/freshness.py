@@ -33,6 +33,8 @@ METADATA_KEY = "rnnbook"
 FULL_BUDGET_S = {"02_mnist_rnn": 720, "04_creative_rnn": 720, "08_embeddings": 480,
                  "09_seq2seq": 1500}
 DEFAULT_FULL_BUDGET_S = 360
+SMOKE_BUDGET_S = {"09_seq2seq": 90}
+DEFAULT_SMOKE_BUDGET_S = 60
 
 
 def _normalise_cell(source: str) -> str:
@@ -127,6 +129,10 @@ def notebook_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def full_budget_s(stem: str) -> int:
     return FULL_BUDGET_S.get(stem, DEFAULT_FULL_BUDGET_S)
+
+
+def smoke_budget_s(stem: str) -> int:
+    return SMOKE_BUDGET_S.get(stem, DEFAULT_SMOKE_BUDGET_S)
 
 
 def check_notebook(path: str | os.PathLike[str]) -> list[str]:

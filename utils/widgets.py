@@ -8,6 +8,7 @@ works in a live Jupyter/Colab kernel and in the static site with no kernel at al
 
 from __future__ import annotations
 
+import html
 import io
 from typing import Sequence, Union
 
@@ -64,17 +65,19 @@ def slider_views(labels: Sequence[str], views: Sequence[View], description: str 
         raise ValueError(f"initial index {initial} is outside 0..{len(views) - 1}")
     stack = widgets.Stack([_view_widget(str(l), v, dpi) for l, v in zip(labels, views)],
                           selected_index=initial)
+    # No `description=`: the static widget manager typesets descriptions with the MathJax 2
+    # API, which fails on pages that load MathJax 3. A plain HTML caption is not typeset.
     slider = widgets.SelectionSlider(options=[str(l) for l in labels], index=initial,
-                                     description=description, continuous_update=True,
-                                     style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="420px"))
+                                     continuous_update=True, layout=widgets.Layout(width="380px"))
     links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
     controls: list[widgets.Widget] = [slider]
+    if description:
+        controls.insert(0, widgets.HTML(f"<b>{html.escape(description)}</b>"))
     if play:
         player = widgets.Play(min=0, max=len(views) - 1, step=1, value=initial,
                               interval=interval_ms)
         links.append(widgets.jslink((player, "value"), (slider, "index")))
-        controls.insert(0, player)
+        controls.insert(len(controls) - 1, player)
     box = widgets.VBox([widgets.HBox(controls), stack])
     box.add_class("rnnbook-slider-views")
     box.links = tuple(links)  # the browser-side links, for inspection
