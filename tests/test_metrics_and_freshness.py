@@ -6,12 +6,12 @@ import pytest
 from utils import freshness, metrics
 
 
-def _stamp(nb, profile="full", runtime=10.0):
+def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             cell.execution_count = index + 1
     nb.metadata[freshness.METADATA_KEY] = {"profile": profile, "runtime_s": runtime,
-                                           **freshness.fingerprint(nb)}
+                                           **freshness.fingerprint(nb, stem)}
     return nb
 
 
@@ -77,6 +77,22 @@ def test_whitespace_in_cells_does_not_count_but_code_does():
     assert freshness.cells_hash(nb) == before
     nb.cells[0].source = "x = 2"
     assert freshness.cells_hash(nb) != before
+
+
+def test_a_chapter_depends_on_its_own_sizes_only(monkeypatch, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.profile import chapter_sizes")])
+    before = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in ("01_bptt", "03_time_series")}
+    profile = tmp_path / "profile.py"
+    source = (freshness.UTILS_DIR / "profile.py").read_text()
+    changed = source.replace('"echo_lag": 8,', '"echo_lag": 9,', 1)
+    assert changed != source
+    profile.write_text(changed)
+    real_module_path = freshness._module_path
+    monkeypatch.setattr(freshness, "_module_path",
+                        lambda name: profile if name == "profile" else real_module_path(name))
+    after = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in before}
+    assert after["01_bptt"] != before["01_bptt"]  # its sizes changed
+    assert after["03_time_series"] == before["03_time_series"]  # another chapter's did not
 
 
 def test_module_hash_ignores_comments_and_docstrings(tmp_path):

@@ -85,9 +85,34 @@ def _module_path(name: str) -> Path:
     return UTILS_DIR / ("__init__.py" if name == "" else f"{name}.py")
 
 
+SIZES_NAME = "CHAPTER_SIZES"  # in utils/profile.py: each notebook depends on its own entry only
+
+
+def _sizes_node(tree: ast.Module) -> ast.stmt | None:
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == SIZES_NAME for t in targets):
+            return node
+    return None
+
+
+def chapter_sizes_source(stem: str) -> str:
+    """The sizes declared for `stem` in utils/profile.py, as a canonical string ('' if none)."""
+    node = _sizes_node(ast.parse(_module_path("profile").read_text()))
+    sizes = ast.literal_eval(node.value).get(stem) if node is not None else None
+    return "" if sizes is None else repr(sorted((p, sorted(v.items())) for p, v in sizes.items()))
+
+
 def module_hash(path: Path) -> str:
-    """sha256 of a module's syntax tree without docstrings: comments and layout don't count."""
+    """sha256 of a module's syntax tree without docstrings: comments and layout don't count.
+
+    In utils/profile.py the table of all chapters' sizes is left out: a notebook's
+    fingerprint includes its own sizes instead (see `fingerprint`).
+    """
     tree = ast.parse(path.read_text())
+    sizes = _sizes_node(tree)
+    if sizes is not None:
+        tree.body.remove(sizes)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -114,17 +139,18 @@ def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
     return sorted(seen)
 
 
-def fingerprint(nb: nbformat.NotebookNode) -> dict[str, Any]:
-    """The code hash of a notebook and its parts."""
+def fingerprint(nb: nbformat.NotebookNode, stem: str) -> dict[str, Any]:
+    """The code hash of notebook `stem` and its parts: cells, imported modules, its sizes."""
     modules = {f"utils/{_module_path(name).name}": module_hash(_module_path(name))
                for name in utils_dependencies(nb)}
     cells = cells_hash(nb)
-    combined = hashlib.sha256(json.dumps([cells, modules], sort_keys=True).encode()).hexdigest()
-    return {"code_hash": combined, "cells_hash": cells, "utils_hashes": modules}
+    sizes = hashlib.sha256(chapter_sizes_source(stem).encode()).hexdigest()
+    combined = hashlib.sha256(json.dumps([cells, modules, sizes], sort_keys=True).encode()).hexdigest()
+    return {"code_hash": combined, "cells_hash": cells, "utils_hashes": modules, "sizes_hash": sizes}
 
 
 def notebook_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    return fingerprint(nbformat.read(path, as_version=4))
+    return fingerprint(nbformat.read(path, as_version=4), Path(path).stem)
 
 
 def full_budget_s(stem: str) -> int:
@@ -145,9 +171,11 @@ def check_notebook(path: str | os.PathLike[str]) -> list[str]:
     problems = []
     if stamp.get("profile") != "full":
         problems.append(f"{path.name}: outputs come from the {stamp.get('profile')!r} profile, not 'full'")
-    current = fingerprint(nb)
+    current = fingerprint(nb, path.stem)
     if stamp.get("code_hash") != current["code_hash"]:
         changed = [m for m, h in current["utils_hashes"].items() if stamp.get("utils_hashes", {}).get(m) != h]
+        if stamp.get("sizes_hash") != current["sizes_hash"]:
+            changed.insert(0, "its sizes in utils/profile.py")
         if stamp.get("cells_hash") != current["cells_hash"]:
             changed.insert(0, "its code cells")
         problems.append(f"{path.name}: outputs come from other code (changed: {', '.join(changed) or 'imports'}); "
@@ -190,7 +218,7 @@ def execute_notebook(path: str | os.PathLike[str], profile: str = "full",
             os.environ["RNNBOOK_PROFILE"] = previous
     if store:
         nb.metadata[METADATA_KEY] = {"profile": profile, "runtime_s": round(seconds, 1),
-                                     **fingerprint(nb)}
+                                     **fingerprint(nb, path.stem)}
         nbformat.write(nb, path)
     return seconds
 

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from utils import char_rnn
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "hot", None])
+def test_bad_temperatures_are_clear_errors(bad):
+    with pytest.raises(ValueError, match="temperature"):
+        char_rnn.sample_with_temperature(np.zeros(3), bad, np.random.default_rng(0))
+
+
+def test_temperature_sharpens_and_flattens():
+    logits = np.array([2.0, 1.0, 0.0])
+    cold = char_rnn.softmax_with_temperature(logits, 0.1)
+    warm = char_rnn.softmax_with_temperature(logits, 1.0)
+    hot = char_rnn.softmax_with_temperature(logits, 100.0)
+    assert cold[0] > 0.99 and abs(hot - 1 / 3).max() < 0.01
+    np.testing.assert_allclose(warm, np.exp(logits) / np.exp(logits).sum())
+    np.testing.assert_allclose(char_rnn.softmax_with_temperature(np.array([1000.0, 0.0]), 1.0), [1, 0])
+
+
+def test_sampling_follows_the_distribution():
+    rng = np.random.default_rng(0)
+    logits = np.log(np.array([0.7, 0.2, 0.1]))
+    draws = [char_rnn.sample_with_temperature(logits, 1.0, rng) for _ in range(4000)]
+    np.testing.assert_allclose(np.bincount(draws, minlength=3) / 4000, [0.7, 0.2, 0.1], atol=0.03)
+
+
+def test_vocabulary_round_trip_and_unknown_characters():
+    vocabulary = char_rnn.Vocabulary.from_text("hello world")
+    assert len(vocabulary) == 8 and vocabulary.decode(vocabulary.encode("low")) == "low"
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        vocabulary.encode("xyz")
+
+
+def test_a_small_model_learns_a_repeating_text_and_generates_it():
+    text = "abcd" * 400
+    vocabulary = char_rnn.Vocabulary.from_text(text)
+    ids = vocabulary.encode(text)
+    model = char_rnn.CharModel(len(vocabulary), embedding_dim=8, units=16)
+    log = char_rnn.train_char_model(model, ids, ids, seq_len=20, batch_size=8, epochs=3,
+                                    learning_rate=0.02, steps_per_epoch=60)
+    assert log.val_loss[-1] < 0.2 < np.log(4)  # uniform guessing costs log 4
+    assert model.generate(vocabulary, "abc", 8, temperature=0.2) == "dabcdabc"
+    with pytest.raises(ValueError):
+        model.generate(vocabulary, "", 5, 1.0)
+    with pytest.raises(ValueError):
+        model.generate(vocabulary, "ab", 5, 0.0)

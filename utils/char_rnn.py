@@ -1,0 +1,149 @@
+"""A character-level language model on tiny-shakespeare, and sampling with a temperature."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def check_temperature(temperature: float) -> float:
+    """A temperature must be a finite number > 0."""
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        raise ValueError(f"temperature must be a number, not {temperature!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
+    return value
+
+
+def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / temperature) along the last axis, computed stably in float64."""
+    scaled = np.asarray(logits, dtype=np.float64) / check_temperature(temperature)
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    weights = np.exp(scaled)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def sample_with_temperature(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """Draw one index from softmax(logits / temperature).
+
+    Low temperatures approach the arg-max (safe, repetitive text), high ones approach
+    uniform sampling (varied, then garbled).
+    """
+    probabilities = softmax_with_temperature(logits, temperature)
+    return int(rng.choice(len(probabilities), p=probabilities))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Characters <-> ids."""
+
+    chars: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> "Vocabulary":
+        return cls(tuple(sorted(set(text))))
+
+    def encode(self, text: str) -> np.ndarray:
+        index = {c: i for i, c in enumerate(self.chars)}
+        try:
+            return np.array([index[c] for c in text], dtype=np.int32)
+        except KeyError as exc:
+            raise ValueError(f"character {exc.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+
+def window_dataset(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
+    """Shuffled windows of `seq_len` + 1 ids as (inputs, next-character targets)."""
+    import tensorflow as tf
+
+    if len(ids) <= seq_len + 1:
+        raise ValueError("the text is shorter than one window")
+    ds = tf.data.Dataset.from_tensor_slices(ids).batch(seq_len + 1, drop_remainder=True)
+    ds = ds.shuffle(10_000, seed=seed).batch(batch_size, drop_remainder=True)
+    return ds.map(lambda w: (w[:, :-1], w[:, 1:])).prefetch(2)
+
+
+class CharModel:
+    """Embedding -> GRU -> Dense over the vocabulary; trains on windows, generates step by step."""
+
+    def __init__(self, vocab_size: int, embedding_dim: int = 64, units: int = 256):
+        import keras
+
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim)
+        self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        self.head = keras.layers.Dense(vocab_size)
+        inputs = keras.Input((None,), dtype="int32")
+        sequence, _ = self.gru(self.embedding(inputs))
+        self.model = keras.Model(inputs, self.head(sequence))
+
+    def step_logits(self, ids, state):
+        """Logits after reading `ids` (batch, time) from `state` (None: zeros), and the new state."""
+        sequence, state = self.gru(self.embedding(ids), initial_state=state)
+        return self.head(sequence[:, -1]), state
+
+    def generate(self, vocabulary: Vocabulary, prime: str, length: int, temperature: float,
+                 seed: int = 0) -> str:
+        """`length` characters after `prime`, each sampled at `temperature`, fed back as input."""
+        import tensorflow as tf
+
+        check_temperature(temperature)
+        if not prime:
+            raise ValueError("prime must hold at least one character")
+        rng = np.random.default_rng(seed)
+        logits, state = self.step_logits(tf.constant(vocabulary.encode(prime)[None]), None)
+        out = []
+        for _ in range(length):
+            next_id = sample_with_temperature(logits.numpy()[0], temperature, rng)
+            out.append(next_id)
+            logits, state = self.step_logits(tf.constant([[next_id]]), [state])
+        return vocabulary.decode(out)
+
+
+@dataclass
+class CharTrainingLog:
+    train_loss: list[float] = field(default_factory=list)  # per epoch, nats per character
+    val_loss: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+
+
+def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int,
+                     batch_size: int, epochs: int, learning_rate: float, seed: int = 0,
+                     steps_per_epoch: int | None = None) -> CharTrainingLog:
+    """Adam on next-character cross-entropy; validation loss after every epoch.
+
+    With `steps_per_epoch`, an "epoch" is that many batches of a repeated, reshuffled stream.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    char_model.model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train = window_dataset(train_ids, seq_len, batch_size, seed)
+    if steps_per_epoch:
+        train = train.repeat()
+    log = CharTrainingLog()
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            # includes the validation pass, which is small
+            log.epoch_seconds.append(time.perf_counter() - self.start)
+            log.train_loss.append(float(logs["loss"]))
+            log.val_loss.append(float(logs["val_loss"]))
+
+    char_model.model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
+                         validation_data=window_dataset(val_ids, seq_len, batch_size, seed),
+                         callbacks=[EpochTimer()])
+    return log
