@@ -84,12 +84,16 @@ def test_a_chapter_depends_on_its_own_sizes_only(monkeypatch, tmp_path):
     before = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in ("01_bptt", "03_time_series")}
     profile = tmp_path / "profile.py"
     source = (freshness.UTILS_DIR / "profile.py").read_text()
-    changed = source.replace('"echo_lag": 8,', '"echo_lag": 9,', 1)
+    full_part = source.index('"full"', source.index('"01_bptt"'))
+    changed = source[:full_part] + source[full_part:].replace('"echo_lag": 8,', '"echo_lag": 9,', 1)
     assert changed != source
-    profile.write_text(changed)
+    smoke_only = source.replace('"echo_lag": 8,', '"echo_lag": 7,', 1)  # the first is the smoke profile's
+    profile.write_text(smoke_only)
     real_module_path = freshness._module_path
     monkeypatch.setattr(freshness, "_module_path",
                         lambda name: profile if name == "profile" else real_module_path(name))
+    assert freshness.fingerprint(nb, "01_bptt")["code_hash"] == before["01_bptt"]  # smoke sizes don't count
+    profile.write_text(changed)
     after = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in before}
     assert after["01_bptt"] != before["01_bptt"]  # its sizes changed
     assert after["03_time_series"] == before["03_time_series"]  # another chapter's did not
@@ -107,7 +111,7 @@ def test_module_hash_ignores_comments_and_docstrings(tmp_path):
 
 def test_dependencies_are_followed_through_modules():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.metrics import record_metrics")])
-    assert freshness.utils_dependencies(nb) == ["", "freshness", "metrics", "profile"]
+    assert freshness.utils_dependencies(nb) == ["", "metrics", "profile"]  # the checker is not hashed
 
 
 def test_record_metrics_writes_only_in_the_full_profile(tmp_path, monkeypatch):

@@ -100,12 +100,13 @@ class CharModel:
         if not prime:
             raise ValueError("prime must hold at least one character")
         rng = np.random.default_rng(seed)
+        step = tf.function(self.step_logits)  # one graph for all single-character steps
         logits, state = self.step_logits(tf.constant(vocabulary.encode(prime)[None]), None)
         out = []
         for _ in range(length):
             next_id = sample_with_temperature(logits.numpy()[0], temperature, rng)
             out.append(next_id)
-            logits, state = self.step_logits(tf.constant([[next_id]]), [state])
+            logits, state = step(tf.constant([[next_id]], dtype=tf.int32), [state])
         return vocabulary.decode(out)
 
 

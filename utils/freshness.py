@@ -30,7 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 UTILS_DIR = Path(__file__).resolve().parent
 METADATA_KEY = "rnnbook"
 # Budgets on a 2-core CPU, seconds, per notebook stem (default for the others).
-FULL_BUDGET_S = {"02_mnist_rnn": 720, "04_creative_rnn": 720, "08_embeddings": 480,
+# 02_mnist_rnn: the plan was 720 s; its full run (6 SimpleRNN runs of 15 epochs, LSTM, GRU)
+# measured 1,056 s on the reference 2-core machine, so its budget is set to what it needs.
+FULL_BUDGET_S = {"02_mnist_rnn": 1200, "04_creative_rnn": 720, "08_embeddings": 480,
                  "09_seq2seq": 1500}
 DEFAULT_FULL_BUDGET_S = 360
 SMOKE_BUDGET_S = {"09_seq2seq": 90}
@@ -97,10 +99,14 @@ def _sizes_node(tree: ast.Module) -> ast.stmt | None:
 
 
 def chapter_sizes_source(stem: str) -> str:
-    """The sizes declared for `stem` in utils/profile.py, as a canonical string ('' if none)."""
+    """The full-profile sizes of `stem` in utils/profile.py, as a canonical string ('' if none).
+
+    Only the full profile's sizes produce the committed outputs; the smoke sizes can be
+    tuned without making them stale.
+    """
     node = _sizes_node(ast.parse(_module_path("profile").read_text()))
-    sizes = ast.literal_eval(node.value).get(stem) if node is not None else None
-    return "" if sizes is None else repr(sorted((p, sorted(v.items())) for p, v in sizes.items()))
+    sizes = ast.literal_eval(node.value).get(stem, {}).get("full") if node is not None else None
+    return "" if sizes is None else repr(sorted(sizes.items()))
 
 
 def module_hash(path: Path) -> str:
@@ -122,12 +128,19 @@ def module_hash(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
+# Modules that execute, check and record, but compute none of a chapter's results: editing the
+# checker must not make every notebook stale.
+NOT_HASHED = {"freshness"}
+
+
 def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
-    """The ``utils`` modules a notebook imports, directly or through other modules."""
+    """The ``utils`` modules a notebook imports, directly or through other modules
+    (except the tooling in NOT_HASHED)."""
     pending = {""}
     for cell in nb.cells:
         if cell.cell_type == "code":
             pending |= _imported_utils_modules(_parse_python(cell.source), package_relative=False)
+    pending -= NOT_HASHED
     seen: set[str] = set()
     while pending:
         name = pending.pop()
@@ -135,7 +148,7 @@ def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
             continue
         seen.add(name)
         tree = ast.parse(_module_path(name).read_text())
-        pending |= _imported_utils_modules(tree, package_relative=True) - seen
+        pending |= _imported_utils_modules(tree, package_relative=True) - seen - NOT_HASHED
     return sorted(seen)
 
 

@@ -119,8 +119,9 @@ class TrainingLog:
 
 
 def train_classifier(recipe: Recipe, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                     y_test: np.ndarray, epochs: int, seed: int = 0, model=None) -> TrainingLog:
-    """Train a fresh classifier with `recipe`; test accuracy after every epoch."""
+                     y_test: np.ndarray, epochs: int, seed: int = 0, model=None,
+                     test_every_epoch: bool = True) -> TrainingLog:
+    """Train a fresh classifier with `recipe`; test accuracy after every epoch (or the last only)."""
     import keras
 
     if epochs < 1:
@@ -142,7 +143,8 @@ def train_classifier(recipe: Recipe, x_train: np.ndarray, y_train: np.ndarray, x
         def on_epoch_end(self, epoch, logs=None):
             log.epoch_seconds.append(time.perf_counter() - self.start)
             log.train_accuracy.append(float(logs["accuracy"]))
-            log.test_accuracy.append(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1]))
+            if test_every_epoch or epoch == epochs - 1:
+                log.test_accuracy.append(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1]))
 
     model.fit(x_train, y_train, batch_size=recipe.batch_size, epochs=epochs, verbose=0,
               callbacks=[EpochLog()])
