@@ -50,8 +50,8 @@ CHAPTER_SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "02_mnist_rnn": {
         "smoke": {
-            "train_samples": 1200,  # of the 60,000 training images
-            "test_samples": 500,  # of the 10,000 test images
+            "train_samples": 600,  # of the 60,000 training images
+            "test_samples": 300,  # of the 10,000 test images
             "epochs": 1,
             "extra_seeds": (1,),  # seeds besides 0 for the recipe's mean and spread
             "gated_epochs": {"lstm": 1, "gru": 1},  # about one SimpleRNN run's time
