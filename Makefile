@@ -10,7 +10,7 @@ SITE      := _build/html
 PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
-.PHONY: book test execute serve clean lock venv chromium unit nbval freshness site browser
+.PHONY: book test execute serve clean lock venv chromium unit nbval freshness site browser smoke-times
 
 book: $(STAMP) $(VENDOR)  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -41,6 +41,9 @@ freshness: $(STAMP)
 
 nbval: $(STAMP)
 	RNNBOOK_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider chapters -q
+
+smoke-times: $(STAMP)  ## run the notebooks in the smoke profile and record their times for the landing page
+	RNNBOOK_PROFILE=smoke RNNBOOK_RECORD_SMOKE_TIMES=1 $(PY) -m pytest --nbval-lax -p no:cacheprovider $(NB) -q
 
 site: $(STAMP) $(VENDOR)
 	rm -rf _build

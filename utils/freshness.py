@@ -39,15 +39,22 @@ SMOKE_BUDGET_S = {"09_seq2seq": 90}
 DEFAULT_SMOKE_BUDGET_S = 60
 
 
+BOOTSTRAP_TAG = "colab-bootstrap"  # tools/sync_colab_bootstrap.py: fetches the package on Colab, computes no result
+
+
+def _is_bootstrap(cell: nbformat.NotebookNode) -> bool:
+    return BOOTSTRAP_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def _normalise_cell(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
 def cells_hash(nb: nbformat.NotebookNode) -> str:
-    """sha256 of the notebook's non-empty code cells, in order."""
+    """sha256 of the notebook's non-empty code cells, in order (the Colab bootstrap cell aside)."""
     digest = hashlib.sha256()
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.strip():
+        if cell.cell_type == "code" and cell.source.strip() and not _is_bootstrap(cell):
             digest.update(_normalise_cell(cell.source).encode())
             digest.update(b"\x00")
     return digest.hexdigest()
@@ -194,7 +201,8 @@ def check_notebook(path: str | os.PathLike[str]) -> list[str]:
         problems.append(f"{path.name}: outputs come from other code (changed: {', '.join(changed) or 'imports'}); "
                         f"run `make execute NB={path}`")
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and cell.source.strip() and cell.get("execution_count") is None:
+        if (cell.cell_type == "code" and cell.source.strip() and not _is_bootstrap(cell)
+                and cell.get("execution_count") is None):
             problems.append(f"{path.name}: code cell {index} has no outputs from the run")
             break
     runtime = stamp.get("runtime_s")

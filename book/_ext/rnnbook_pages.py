@@ -1,0 +1,546 @@
+"""Book pages generated at build time from the repository's own data, never typed by hand.
+
+Directives (used in ``book/*.md``):
+
+* ``rnnbook-runtimes``: per chapter, the measured run time of the smoke and full profiles
+  (``metadata.rnnbook.runtime_s`` of each notebook, ``book/smoke_times.json``) and a Colab link
+  built from ``repository.url`` and ``launch_buttons.colab_url`` in ``_config.yml``.
+* ``rnnbook-migration``: the TF1 → TF 2 / Keras 3 table of ``book/migration.yml``; a row links to
+  the MyST label in its chapter and appears once that chapter is part of the book.
+* ``rnnbook-claims``: the claims ledger of ``book/claims.yml``, with the figures each chapter
+  recorded in ``book/metrics/<notebook>.json`` and the verdict its rule computes. A claim whose
+  metric is missing fails the build (``:pending:`` lists the claims whose chapter has no
+  figures yet).
+* ``rnnbook-errata``: the errata of ``book/errata.yml``, each linked to where the book shows
+  the correct form (plain text while that chapter is not yet part of the book).
+
+Each directive renders Markdown with the pure functions below (``*_markdown``), which the
+tests call directly, and lets MyST parse it, so roles such as {ref} and {doc} are checked by
+the build like any others.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import operator
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.errors import ExtensionError
+from sphinx.util.docutils import SphinxDirective
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS_DIR = REPO_ROOT / "chapters"
+BOOK_DIR = REPO_ROOT / "book"
+METRICS_DIR = BOOK_DIR / "metrics"
+SMOKE_TIMES_FILE = BOOK_DIR / "smoke_times.json"
+MIGRATION_FILE = BOOK_DIR / "migration.yml"
+CLAIMS_FILE = BOOK_DIR / "claims.yml"
+ERRATA_FILE = BOOK_DIR / "errata.yml"
+
+VERDICTS = ("confirmed", "partly", "refuted")
+_STEM = re.compile(r"^(\d{2})_[a-z0-9_]+$")
+_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+# Whether the chapter notebook `stem` is part of the book being built (in the table of contents).
+IsBuilt = Callable[[str], bool]
+
+
+# ------------------------------------------------------------------------------ chapters
+
+def chapter_stems(chapters_dir: Path = CHAPTERS_DIR) -> dict[int, str]:
+    """{chapter number: notebook stem} of the notebooks ``NN_name.ipynb`` in `chapters_dir`."""
+    stems: dict[int, str] = {}
+    for path in sorted(Path(chapters_dir).glob("[0-9][0-9]_*.ipynb")):
+        match = _STEM.match(path.stem)
+        if not match:
+            continue
+        number = int(match.group(1))
+        if number in stems:
+            raise ExtensionError(f"two notebooks for chapter {number}: {stems[number]} and {path.stem}")
+        stems[number] = path.stem
+    return stems
+
+
+def metrics_files(metrics_dir: Path = METRICS_DIR) -> dict[int, Path]:
+    """{chapter number: path} of the recorded figures ``NN_name.json`` in `metrics_dir`."""
+    files: dict[int, Path] = {}
+    for path in sorted(Path(metrics_dir).glob("[0-9][0-9]_*.json")):
+        match = _STEM.match(path.stem)
+        if match:
+            number = int(match.group(1))
+            if number in files:
+                raise ExtensionError(f"two metrics files for chapter {number}: {files[number].name} and {path.name}")
+            files[number] = path
+    return files
+
+
+def _chapter_number(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
+        raise ExtensionError(f"{where}: 'chapter' must be a chapter number from 1 to 99, not {value!r}")
+    return value
+
+
+def _cell(text: Any) -> str:
+    """Text for one Markdown table cell: on one line, with its pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _load_yaml_list(path: Path, what: str) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ExtensionError(f"cannot read the {what} file {path}: {error}") from error
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ExtensionError(f"{path}: the {what} file must be a list of mappings")
+    return data
+
+
+def _require(item: Mapping[str, Any], keys: Iterable[str], where: str) -> None:
+    missing = [key for key in keys if not item.get(key)]
+    if missing:
+        raise ExtensionError(f"{where}: missing {', '.join(missing)}")
+
+
+# ------------------------------------------------------------------------------ run times
+
+def format_seconds(seconds: float) -> str:
+    """'35 s', or '204 s (3.4 min)' from a minute on."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds:,.0f} s ({seconds / 60:.1f} min)"
+
+
+def read_smoke_times(path: Path = SMOKE_TIMES_FILE) -> dict[str, float]:
+    """{notebook stem: seconds} of the last smoke run, or {} when the file does not exist.
+
+    The file is a JSON object ``{"01_bptt": 29.4, ...}``: the time of each notebook in the
+    smoke profile (kernel start included), measured on the 2-core CPU.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ExtensionError(f"{path}: not valid JSON: {error}") from error
+    if not isinstance(data, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in data.values()):
+        raise ExtensionError(f"{path}: expected an object of notebook stem -> seconds")
+    return {str(k): float(v) for k, v in data.items()}
+
+
+def colab_base(repository_url: str, branch: str, colab_url: str) -> str | None:
+    """'https://colab.research.google.com/github/ORG/REPO/blob/BRANCH/' or None when not on GitHub."""
+    match = re.match(r"^https://github\.com/([^/\s]+)/([^/\s]+?)(?:\.git)?/?$", repository_url or "")
+    if not match or not colab_url:
+        return None
+    return f"{colab_url.rstrip('/')}/github/{match.group(1)}/{match.group(2)}/blob/{branch or 'main'}/"
+
+
+def runtimes_markdown(chapters_dir: Path, smoke_times: Mapping[str, float], is_built: IsBuilt,
+                      colab: str | None) -> str:
+    """The run-time table of the chapters in the book, from their notebooks' stamps."""
+    import nbformat
+
+    header = "| chapter | smoke profile | full profile |" + (" Colab |" if colab else "")
+    rule = "|---|---:|---:|" + ("---|" if colab else "")
+    rows = [header, rule]
+    for number, stem in sorted(chapter_stems(chapters_dir).items()):
+        if not is_built(stem):
+            continue
+        notebook = nbformat.read(Path(chapters_dir) / f"{stem}.ipynb", as_version=4)
+        stamp = notebook.metadata.get("rnnbook") or {}
+        full = stamp.get("runtime_s") if stamp.get("profile") == "full" else None
+        smoke = smoke_times.get(stem)
+        row = (f"| {number}. {{doc}}`/chapters/{stem}` | {format_seconds(smoke) if smoke is not None else '—'} "
+               f"| {format_seconds(full) if full is not None else '—'} |")
+        if colab:
+            row += f" [open in Colab]({colab}chapters/{stem}.ipynb) |"
+        rows.append(row)
+    if len(rows) == 2:
+        raise ExtensionError("no chapter notebook is part of the book: nothing to time")
+    return "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------------------ migration
+
+MIGRATION_KEYS = ("api", "equivalent", "chapter", "label")
+
+
+def load_migration(path: Path = MIGRATION_FILE) -> list[dict[str, Any]]:
+    rows = _load_yaml_list(path, "migration")
+    seen: set[tuple[str, str]] = set()
+    for index, row in enumerate(rows):
+        where = f"{Path(path).name} row {index + 1}"
+        _require(row, MIGRATION_KEYS, where)
+        _chapter_number(row["chapter"], where)
+        label = str(row["label"])
+        if not label.startswith("migrate-") or not _LABEL.match(label):
+            raise ExtensionError(f"{where}: label {label!r} must look like 'migrate-some-name'")
+        key = (str(row["api"]), label)
+        if key in seen:
+            raise ExtensionError(f"{where}: {row['api']!r} is listed twice")
+        seen.add(key)
+    return rows
+
+
+def migration_markdown(rows: list[dict[str, Any]], chapters_dir: Path, is_built: IsBuilt) -> str:
+    """The migration table: only rows whose chapter is in the book, so every link resolves."""
+    stems = chapter_stems(chapters_dir)
+    lines = ["| TensorFlow 1 (the source) | TensorFlow 2.21 / Keras 3 (this book) | shown in |", "|---|---|---|"]
+    for row in rows:
+        stem = stems.get(row["chapter"])
+        if stem is None or not is_built(stem):
+            continue
+        lines.append(f"| {_cell(row['api'])} | {_cell(row['equivalent'])} "
+                     f"| {{ref}}`chapter {row['chapter']} <{row['label']}>` |")
+    return "\n".join(lines) + "\n"
+
+
+def labels_in_notebook(path: Path) -> set[str]:
+    """The MyST labels ``(name)=`` that open a line of a markdown cell of notebook `path`."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    found: set[str] = set()
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            found.update(re.findall(r"^\(([A-Za-z0-9_.:-]+)\)=\s*$", cell.source, flags=re.MULTILINE))
+    return found
+
+
+# ------------------------------------------------------------------------------ claims
+
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_FUNCTIONS = {"abs": abs, "min": min, "max": max, "len": len, "sum": sum,
+              "mean": lambda values: sum(values) / len(values)}
+
+
+def rule_names(expression: str) -> set[str]:
+    """The metric names a verdict rule reads (its free names other than the functions)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        raise ExtensionError(f"rule {expression!r} is not a valid expression: {error.msg}") from error
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(_FUNCTIONS)
+
+
+def evaluate_rule(expression: str, metrics: Mapping[str, Any]) -> Any:
+    """Evaluate a verdict rule such as ``a >= 0.98 and b < 2 * c`` on `metrics`.
+
+    Only numbers, metric names, arithmetic, comparisons, ``and``/``or``/``not``, constant
+    indexing (``a[0]``) and the functions abs, min, max, len, sum, mean are allowed.
+    """
+    tree = ast.parse(expression, mode="eval")
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in metrics:
+                raise KeyError(node.id)
+            return metrics[node.id]
+        if isinstance(node, ast.BoolOp):
+            results = [value(v) for v in node.values]
+            return all(results) if isinstance(node.op, ast.And) else any(results)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not value(node.operand)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            return _ARITH[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.Compare):
+            left = value(node.left)
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                if type(op) not in _COMPARE:
+                    break
+                right = value(right_node)
+                if not _COMPARE[type(op)](left, right):
+                    return False
+                left = right
+            else:
+                return True
+        if (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, int)):
+            return value(node.value)[node.slice.value]
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
+                and not node.keywords):
+            return _FUNCTIONS[node.func.id](*[value(a) for a in node.args])
+        raise ExtensionError(f"rule {expression!r}: {ast.unparse(node)!r} is not allowed in a rule")
+
+    return value(tree)
+
+
+def format_names(template: str) -> set[str]:
+    """The metric names a 'measured' template reads, e.g. {a:.2%} and {b[0]}."""
+    names = set()
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is not None:
+            match = re.match(r"[A-Za-z_]\w*", field)
+            if not match:
+                raise ExtensionError(f"template {template!r}: every field must name a metric")
+            names.add(match.group(0))
+    return names
+
+
+CLAIM_KEYS = ("id", "chapter", "source", "claim", "measured", "confirmed")
+
+
+def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
+    claims = _load_yaml_list(path, "claims")
+    ids: set[str] = set()
+    for index, claim in enumerate(claims):
+        where = f"{Path(path).name} claim {claim.get('id') or index + 1}"
+        _require(claim, CLAIM_KEYS, where)
+        _chapter_number(claim["chapter"], where)
+        unknown = set(claim) - set(CLAIM_KEYS) - {"partly", "note", "cite"}
+        if unknown:
+            raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        if claim["id"] in ids:
+            raise ExtensionError(f"{where}: the id is used twice")
+        ids.add(claim["id"])
+        claim_metric_names(claim)  # the rules parse and the template names metrics
+    return claims
+
+
+def claim_metric_names(claim: Mapping[str, Any]) -> set[str]:
+    """Every metric a claim needs: those of its 'measured' template and of its rules."""
+    names = format_names(str(claim["measured"])) | rule_names(str(claim["confirmed"]))
+    if claim.get("partly"):
+        names |= rule_names(str(claim["partly"]))
+    return names
+
+
+def read_chapter_metrics(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        metrics = record["metrics"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ExtensionError(f"{path}: not a metrics record ({error})") from error
+    if record.get("profile") != "full":
+        raise ExtensionError(f"{path}: figures from the {record.get('profile')!r} profile; "
+                             "the ledger needs those of the full run")
+    return metrics
+
+
+def judge_claim(claim: Mapping[str, Any], metrics: Mapping[str, Any], source: str) -> dict[str, str]:
+    """Measured text and verdict of one claim; a metric missing from `metrics` raises."""
+    missing = sorted(claim_metric_names(claim) - set(metrics))
+    if missing:
+        raise ExtensionError(
+            f"claim {claim['id']!r} (chapter {claim['chapter']}) needs the metric(s) {', '.join(missing)}, "
+            f"which {source} does not record: record them in the notebook (record_metrics) "
+            f"or correct book/claims.yml")
+    try:
+        measured = str(claim["measured"]).format_map(metrics)
+        if evaluate_rule(str(claim["confirmed"]), metrics):
+            verdict = "confirmed"
+        elif claim.get("partly") and evaluate_rule(str(claim["partly"]), metrics):
+            verdict = "partly"
+        else:
+            verdict = "refuted"
+    except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as error:
+        raise ExtensionError(f"claim {claim['id']!r}: cannot evaluate it on {source}: {error!r}") from error
+    return {"measured": measured, "verdict": verdict}
+
+
+def judge_claims(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: Path,
+                 is_built: IsBuilt) -> tuple[list[tuple[dict, dict]], list[dict]]:
+    """(judged claims, pending claims).
+
+    A chapter's claims are judged once its figures exist (``book/metrics/NN_*.json``) or its
+    notebook is part of the book (then the figures must exist); until then they are pending.
+    """
+    files = metrics_files(metrics_dir)
+    stems = chapter_stems(chapters_dir)
+    cache: dict[int, dict[str, Any]] = {}
+    judged, pending = [], []
+    for claim in claims:
+        number = claim["chapter"]
+        if number not in files:
+            stem = stems.get(number)
+            if stem is not None and is_built(stem):
+                raise ExtensionError(
+                    f"chapter {number} ({stem}) is in the book but has no recorded figures "
+                    f"(book/metrics/{stem}.json): run `make execute NB=chapters/{stem}.ipynb`")
+            pending.append(claim)
+            continue
+        if number not in cache:
+            cache[number] = read_chapter_metrics(files[number])
+        judged.append((claim, judge_claim(claim, cache[number], files[number].name)))
+    return judged, pending
+
+
+def _where(number: int, stems: Mapping[int, str], is_built: IsBuilt) -> str:
+    stem = stems.get(number)
+    if stem is not None and is_built(stem):
+        return f"{{doc}}`chapter {number} </chapters/{stem}>`"
+    return f"chapter {number} (in preparation)"
+
+
+def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: Path,
+                    is_built: IsBuilt, pending: bool = False) -> str:
+    """The claims ledger (or, with `pending`, the list of claims still waiting for figures)."""
+    judged, waiting = judge_claims(claims, metrics_dir, chapters_dir, is_built)
+    stems = chapter_stems(chapters_dir)
+    if pending:
+        if not waiting:
+            return "Every claim of the source in this ledger has been measured.\n"
+        lines = ["| claim of the source | source section | chapter | figures it waits for |", "|---|---|---|---|"]
+        for claim in waiting:
+            names = ", ".join(f"`{name}`" for name in sorted(claim_metric_names(claim)))
+            lines.append(f"| {_cell(claim['claim'])} | {_cell(claim['source'])} "
+                         f"| {_where(claim['chapter'], stems, is_built)} | {names} |")
+        return "\n".join(lines) + "\n"
+    counts = {verdict: sum(1 for _, result in judged if result["verdict"] == verdict) for verdict in VERDICTS}
+    summary = (f"{len(judged)} claims checked: **{counts['confirmed']} confirmed**, "
+               f"**{counts['partly']} partly**, **{counts['refuted']} refuted**"
+               + (f"; {len(waiting)} wait for their chapter's figures (listed below)." if waiting else "."))
+    lines = [summary, "",
+             "| # | claim of the source | source section | measured in this book | verdict | rule | where |",
+             "|---:|---|---|---|---|---|---|"]
+    for number, (claim, result) in enumerate(judged, start=1):
+        text = _cell(claim["claim"])
+        if claim.get("cite"):
+            text += f" {{cite:p}}`{claim['cite']}`"
+        measured = _cell(result["measured"])
+        if claim.get("note"):
+            measured += " " + _cell(claim["note"])
+        rule = f"confirmed if `{_cell(claim['confirmed'])}`"
+        if claim.get("partly"):
+            rule += f"; partly if `{_cell(claim['partly'])}`"
+        lines.append(f"| {number} | {text} | {_cell(claim['source'])} | {measured} | **{result['verdict']}** "
+                     f"| {rule} | {_where(claim['chapter'], stems, is_built)} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ errata
+
+ERRATA_KEYS = ("title", "chapter", "source", "correct")
+
+
+def load_errata(path: Path = ERRATA_FILE) -> list[dict[str, Any]]:
+    errata = _load_yaml_list(path, "errata")
+    for index, erratum in enumerate(errata):
+        where = f"{Path(path).name} erratum {index + 1}"
+        _require(erratum, ERRATA_KEYS, where)
+        _chapter_number(erratum["chapter"], where)
+        unknown = set(erratum) - set(ERRATA_KEYS) - {"label", "kind"}
+        if unknown:
+            raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        if erratum.get("label") and not _LABEL.match(str(erratum["label"])):
+            raise ExtensionError(f"{where}: label {erratum['label']!r} is not a MyST label")
+    return errata
+
+
+def errata_markdown(errata: list[dict[str, Any]], chapters_dir: Path, is_built: IsBuilt,
+                    kind: str | None = None) -> str:
+    """A numbered list of errata (those of `kind` when given): source, correct form, where shown."""
+    stems = chapter_stems(chapters_dir)
+    items = [e for e in errata if kind is None or e.get("kind", "error") == kind]
+    blocks = []
+    for number, erratum in enumerate(items, start=1):
+        chapter = erratum["chapter"]
+        stem = stems.get(chapter)
+        if stem is not None and is_built(stem):
+            where = (f"{{ref}}`chapter {chapter} <{erratum['label']}>`" if erratum.get("label")
+                     else f"{{doc}}`chapter {chapter} </chapters/{stem}>`")
+        else:
+            where = f"chapter {chapter} (in preparation)"
+        indent = " " * (len(str(number)) + 2)
+        body = [f"{number}. **{erratum['title'].strip()}**", ""]
+        for heading, text in (("The source", erratum["source"]), ("Correct", erratum["correct"])):
+            paragraph = f"*{heading}:* {text.strip()}"
+            body.extend(indent + line if line.strip() else "" for line in paragraph.splitlines())
+            body.append("")
+        body.append(f"{indent}*Shown in:* {where}.")
+        blocks.append("\n".join(body))
+    return "\n\n".join(blocks) + "\n"
+
+
+# ------------------------------------------------------------------------------ Sphinx glue
+
+class _GeneratedMarkdown(SphinxDirective):
+    """Render the Markdown returned by `markdown()` in place of the directive."""
+
+    has_content = False
+    data_files: tuple[Path, ...] = ()
+
+    def is_built(self, stem: str) -> bool:
+        return f"chapters/{stem}" in self.env.found_docs
+
+    def markdown(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        # Which chapters are in the book can change without any file this page depends on
+        # changing (a new notebook, the table of contents): re-read the page on every build.
+        self.env.note_reread()
+        for path in self.data_files:
+            self.env.note_dependency(str(path))
+        for path in sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")) + sorted(METRICS_DIR.glob("*.json")):
+            self.env.note_dependency(str(path))
+        text = self.markdown()
+        container = nodes.Element()
+        self.state.nested_parse(StringList(text.splitlines(), source=self.get_source_info()[0]),
+                                self.content_offset, container)
+        return container.children
+
+
+class RuntimesDirective(_GeneratedMarkdown):
+    data_files = (SMOKE_TIMES_FILE,)
+
+    def markdown(self) -> str:
+        options = self.config.html_theme_options or {}
+        launch = options.get("launch_buttons") or {}
+        colab = colab_base(options.get("repository_url", ""), options.get("repository_branch", "main"),
+                           launch.get("colab_url", ""))
+        return runtimes_markdown(CHAPTERS_DIR, read_smoke_times(SMOKE_TIMES_FILE), self.is_built, colab)
+
+
+class MigrationDirective(_GeneratedMarkdown):
+    data_files = (MIGRATION_FILE,)
+
+    def markdown(self) -> str:
+        return migration_markdown(load_migration(MIGRATION_FILE), CHAPTERS_DIR, self.is_built)
+
+
+class ClaimsDirective(_GeneratedMarkdown):
+    data_files = (CLAIMS_FILE,)
+    option_spec: ClassVar[dict[str, Callable]] = {"pending": directives.flag}
+
+    def markdown(self) -> str:
+        return claims_markdown(load_claims(CLAIMS_FILE), METRICS_DIR, CHAPTERS_DIR, self.is_built,
+                               pending="pending" in self.options)
+
+
+class ErrataDirective(_GeneratedMarkdown):
+    data_files = (ERRATA_FILE,)
+    option_spec: ClassVar[dict[str, Callable]] = {"kind": directives.unchanged}
+
+    def markdown(self) -> str:
+        return errata_markdown(load_errata(ERRATA_FILE), CHAPTERS_DIR, self.is_built,
+                               kind=self.options.get("kind"))
+
+
+def setup(app):
+    app.add_directive("rnnbook-runtimes", RuntimesDirective)
+    app.add_directive("rnnbook-migration", MigrationDirective)
+    app.add_directive("rnnbook-claims", ClaimsDirective)
+    app.add_directive("rnnbook-errata", ErrataDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
