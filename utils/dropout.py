@@ -1,0 +1,117 @@
+"""Dropout for RNN cells: a Keras 3 port of TF1's ``DropoutWrapper``, driven by ``training``.
+
+The source built two graphs (one with dropout for training, one without for testing) and
+chose between them with ``sys.argv``. Here one model serves both: Keras passes
+``training=True`` inside ``fit`` and ``training=False`` (the default) in ``predict`` and
+``evaluate``, and the wrapper is the identity when it is false.
+
+Like TF1's wrapper by default, it draws a new mask at every time step, unlike Keras 3's own
+``dropout=`` argument, which keeps one input mask for the whole sequence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from .cell_wrappers import CellWrapper
+
+
+def check_keep_prob(name: str, keep_prob: float) -> float:
+    """`keep_prob` as a float, or ValueError unless 0 < keep_prob <= 1."""
+    try:
+        value = float(keep_prob)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1], not {keep_prob!r}") from None
+    if not 0.0 < value <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} must be in (0, 1] (1 keeps everything), not {keep_prob!r}")
+    return value
+
+
+def dropout(x: Any, keep_prob: float, seed_generator: keras.random.SeedGenerator) -> Any:
+    """Zero each entry with probability 1 - keep_prob and scale the rest by 1 / keep_prob."""
+    if keep_prob == 1.0:
+        return x
+    keep = keras.random.uniform(ops.shape(x), seed=seed_generator) < keep_prob
+    return ops.where(keep, x / keep_prob, ops.zeros_like(x))
+
+
+@keras.saving.register_keras_serializable(package="rnnbook")
+class DropoutCellWrapper(CellWrapper):
+    """Dropout on a cell's inputs, outputs and (new) state, active only when ``training``.
+
+    ``state_keep_prob`` applies to the hidden state passed to the next step; as in TF1's
+    default, an LSTM's memory cell ``c`` is left alone (dropping it would erase memory).
+    """
+
+    def __init__(self, cell: keras.layers.Layer, input_keep_prob: float = 1.0,
+                 output_keep_prob: float = 1.0, state_keep_prob: float = 1.0,
+                 seed: int | None = None, **kwargs: Any):
+        super().__init__(cell, **kwargs)
+        self.input_keep_prob = check_keep_prob("input_keep_prob", input_keep_prob)
+        self.output_keep_prob = check_keep_prob("output_keep_prob", output_keep_prob)
+        self.state_keep_prob = check_keep_prob("state_keep_prob", state_keep_prob)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
+        if training:
+            inputs = dropout(inputs, self.input_keep_prob, self.seed_generator)
+        output, new_states = self.cell(inputs, states, training=training)
+        if training:
+            output = dropout(output, self.output_keep_prob, self.seed_generator)
+            if isinstance(new_states, (list, tuple)):
+                new_states = [dropout(new_states[0], self.state_keep_prob, self.seed_generator),
+                              *new_states[1:]]
+            else:
+                new_states = dropout(new_states, self.state_keep_prob, self.seed_generator)
+        return output, new_states
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "input_keep_prob": self.input_keep_prob,
+                "output_keep_prob": self.output_keep_prob, "state_keep_prob": self.state_keep_prob,
+                "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="rnnbook")
+class PassThroughCell(keras.layers.Layer):
+    """A weightless cell whose output is its input (state: the previous input).
+
+    Makes the wrapper's masks visible: wrapped in :class:`DropoutCellWrapper`, its
+    outputs *are* the dropped-out inputs.
+    """
+
+    def __init__(self, units: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+        self.output_size = units
+
+    def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
+        return inputs, [inputs]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units}
+
+
+def deep_gru_classifier(vocabulary_size: int, embedding_dim: int, units: int, layers: int,
+                        keep_prob: float, seed: int = 0) -> keras.Model:
+    """Embedding -> `layers` stacked GRU cells, each with input dropout -> one logit.
+
+    The source's recipe: ``DropoutWrapper(cell, input_keep_prob=keep_prob)`` on every layer.
+    Padding id 0 is masked, so padded steps leave the state unchanged.
+    """
+    keep_prob = check_keep_prob("keep_prob", keep_prob)
+    cells = [DropoutCellWrapper(keras.layers.GRUCell(units), input_keep_prob=keep_prob, seed=seed + layer)
+             for layer in range(layers)]
+    model = keras.Sequential([
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True),
+        keras.layers.RNN(keras.layers.StackedRNNCells(cells)),
+        keras.layers.Dense(1),
+    ])
+    model.compile(keras.optimizers.Adam(2e-3), keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+    return model
