@@ -98,11 +98,12 @@ def test_the_claims_of_chapters_6_to_9_use_the_metric_names_their_authors_record
     names = {number: set() for number in range(1, 10)}
     for claim in claims:
         names[claim["chapter"]] |= pages.claim_metric_names(claim)
-    assert names[6] == {"best_keep_prob"}
-    assert names[7] == {"lstm_equation_max_abs_error", "gru_equation_max_abs_error"}
-    assert names[8] == {"negatives_equal_to_context", "sentiment_accuracy_frozen",
-                        "sentiment_accuracy_finetuned", "sentiment_accuracy_scratch"}
-    assert names[9] == {"sampled_softmax_speedup", "bleu_no_attention", "bleu_attention", "copy_baseline_bleu"}
+    # the metric names the issues give must be the ones the ledger reads (it may read more)
+    assert {"best_keep_prob"} <= names[6]
+    assert {"lstm_equation_max_abs_error", "gru_equation_max_abs_error"} <= names[7]
+    assert {"negatives_equal_to_context", "sentiment_accuracy_frozen",
+            "sentiment_accuracy_finetuned", "sentiment_accuracy_scratch"} <= names[8]
+    assert {"sampled_softmax_speedup", "bleu_no_attention", "bleu_attention"} <= names[9]
 
 
 def test_the_ledger_of_the_recorded_figures_renders(claims):
@@ -152,13 +153,16 @@ def test_claims_of_a_chapter_wait_for_its_figures_then_are_required(claims, metr
     with pytest.raises(ExtensionError, match="best_keep_prob"):
         pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR))
 
-    _write_metrics(metrics_dir, "06_dropout", best_keep_prob=0.75)
+    dropout_figures = dict(val_accuracy_gain_over_no_dropout=0.05, val_accuracy_standard_error=0.01,
+                           test_accuracy_best_keep_prob=0.8, test_accuracy_no_dropout=0.75)
+    _write_metrics(metrics_dir, "06_dropout", best_keep_prob=0.75, **dropout_figures)
     page = pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR, "06_dropout"))
     row = _row(page, "dropout between its layers")
     assert "0.75" in row and "**confirmed**" in row and "{doc}`chapter 6 </chapters/06_dropout>`" in row
     assert "best_keep_prob" not in pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR),
                                                          pending=True)
-    _write_metrics(metrics_dir, "06_dropout", best_keep_prob=1.0)
+    dropout_figures["val_accuracy_gain_over_no_dropout"] = 0.0
+    _write_metrics(metrics_dir, "06_dropout", best_keep_prob=1.0, **dropout_figures)
     row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "dropout between")
     assert "**refuted**" in row
 

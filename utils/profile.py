@@ -118,6 +118,184 @@ CHAPTER_SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "sample_length": 600,
         },
     },
+    "05_deep_rnn_devices": {
+        "smoke": {
+            "train_samples": 1000,  # MNIST images, read row by row
+            "test_samples": 500,
+            "units": 16,  # per layer
+            "layers": 3,
+            "epochs": 2,  # two, so that the falling training loss can be checked
+            "batch_size": 20,  # 50 steps per epoch
+        },
+        "full": {
+            "train_samples": 20000,
+            "test_samples": 10000,
+            "units": 64,
+            "layers": 3,
+            "epochs": 4,
+            "batch_size": 100,
+        },
+    },
+    "06_dropout": {
+        "smoke": {
+            "train_fraction": 0.6,  # of the 3,000 sentiment sentences; validation and test 0.2 each
+            "subset": 600,  # sentences used in all (None: all 3,000)
+            "vocabulary_size": 1000,
+            "sequence_length": 24,  # tokens per sentence (longer ones are cut)
+            "embedding_dim": 16,
+            "units": 16,
+            "layers": 2,
+            "batch_size": 32,
+            "epochs": 1,
+            "keep_probs": (0.5, 1.0),
+            "seeds": (0,),
+        },
+        "full": {
+            "train_fraction": 0.6,
+            "subset": None,
+            "vocabulary_size": 3000,
+            "sequence_length": 32,
+            "embedding_dim": 32,
+            "units": 64,
+            "layers": 2,
+            "batch_size": 64,
+            "epochs": 15,
+            "keep_probs": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+            "seeds": (0, 1),
+        },
+    },
+    "07_lstm_gru": {
+        "smoke": {
+            "check_batch": 8,  # random sequences for the equation checks
+            "check_steps": 12,
+            "spike_length": 30,  # timing task: steps per sequence
+            "spike_delay": 12,  # steps from the input spike to the target spike
+            "spike_units": 8,
+            "spike_train": 512,  # training sequences
+            "spike_epochs": 1,
+            "adding_lengths": (10,),
+            "adding_units": 16,
+            "adding_train": 512,
+            "adding_test": 256,
+            "adding_epochs": 1,
+        },
+        "full": {
+            "check_batch": 32,
+            "check_steps": 50,
+            "spike_length": 60,
+            "spike_delay": 30,
+            "spike_units": 16,
+            "spike_train": 4096,
+            "spike_epochs": 15,
+            "adding_lengths": (10, 20, 40, 80),
+            "adding_units": 32,
+            "adding_train": 8192,
+            "adding_test": 1024,
+            "adding_epochs": 8,
+        },
+    },
+    "08_embeddings": {
+        "smoke": {
+            "english_sentences": 8_000,  # of the 76,037 English sentences (None: all)
+            "shakespeare_lines": 2_000,  # of tiny-shakespeare's 32,777 non-empty lines (None: all)
+            "vocab_size": 2_000,  # padding, [UNK] and the most frequent words
+            "embedding_dim": 32,
+            "window": 4,  # skip-gram: context words up to this far on each side
+            "num_ns": 5,  # negatives per positive pair
+            "subsample_threshold": 1e-3,
+            "w2v_epochs": 1,
+            "w2v_batch_size": 2048,
+            "w2v_learning_rate": 4e-3,
+            "map_epochs": (0, 1),  # epochs whose 2-D map is a slider view (0: before training)
+            "map_words": 50,  # most frequent words on the map
+            "tutorial_pairs": 500,  # positive pairs given to the tutorial's sampler
+            "onehot_vocab": 10_000,  # the source: 50,000 words, 150 dimensions
+            "onehot_dim": 150,
+            "onehot_batch": 256,
+            "timing_repeats": 3,
+            "sentiment_max_len": 32,  # words per sentence (longer ones are cut)
+            "sentiment_units": 32,
+            "sentiment_epochs": 1,  # at most (early stopping)
+            "sentiment_patience": 5,
+            "sentiment_batch_size": 64,
+            "sentiment_learning_rate": 3e-3,
+            "sentiment_seeds": (0,),
+            "test_fraction": 0.2,
+        },
+        "full": {
+            "english_sentences": None,
+            "shakespeare_lines": None,
+            "vocab_size": 10_000,
+            "embedding_dim": 100,
+            "window": 4,
+            "num_ns": 5,
+            "subsample_threshold": 1e-3,
+            "w2v_epochs": 8,
+            "w2v_batch_size": 2048,
+            "w2v_learning_rate": 4e-3,
+            "map_epochs": (0, 1, 2, 4, 8),
+            "map_words": 50,
+            "tutorial_pairs": 10_000,
+            "onehot_vocab": 50_000,
+            "onehot_dim": 150,
+            "onehot_batch": 512,
+            "timing_repeats": 10,
+            "sentiment_max_len": 32,
+            "sentiment_units": 32,
+            "sentiment_epochs": 30,
+            "sentiment_patience": 5,
+            "sentiment_batch_size": 64,
+            "sentiment_learning_rate": 3e-3,
+            "sentiment_seeds": (0, 1, 2),
+            "test_fraction": 0.2,
+        },
+    },
+    "09_seq2seq": {
+        "smoke": {
+            "max_sources": 1_500,  # English sentences kept, with all their pairs (None: all 49,197)
+            "split_fractions": (0.8, 0.1, 0.1),  # train / validation / test, by English sentence
+            "embedding_dim": 16,
+            "units": 32,  # GRU units of the encoder and of the decoder
+            "batch_size": 64,
+            "bucket_boundaries": (5, 6, 7, 8, 9, 10, 12),  # tokens (the longer of source and target)
+            "num_sampled": 64,  # sampled softmax: words drawn per step
+            "learning_rate": 3e-3,  # Adam, cosine decay to 5 % over the training
+            "epochs": 2,  # of each translation model
+            "timing_blocks": 2,  # bucketing: alternating blocks of steps on plain and bucketed batches
+            "timing_block_steps": 3,
+            "softmax_blocks": 4,  # sampled vs full softmax: alternating steps (one each per block)
+            "val_loss_pairs": 500,  # validation pairs for the per-epoch full-softmax loss
+            "max_length": 20,  # words a translation may have, <eos> included
+            "beam_width": 3,
+            "length_penalty": 1.0,  # beam search ranks log-probability / length ** this
+            "check_sentences": 16,  # test sentences on which beam width 1 must equal greedy
+            "examples": 6,  # example translations shown
+            "heatmaps": 3,
+            "widget_sentences": 4,
+        },
+        "full": {
+            "max_sources": None,
+            "split_fractions": (0.9, 0.05, 0.05),
+            "embedding_dim": 128,
+            "units": 256,
+            "batch_size": 128,
+            "bucket_boundaries": (5, 6, 7, 8, 9, 10, 12),
+            "num_sampled": 512,
+            "learning_rate": 2e-3,
+            "epochs": 4,
+            "timing_blocks": 6,
+            "timing_block_steps": 5,
+            "softmax_blocks": 40,
+            "val_loss_pairs": 1_000,
+            "max_length": 20,
+            "beam_width": 4,
+            "length_penalty": 1.0,
+            "check_sentences": 200,
+            "examples": 8,
+            "heatmaps": 4,
+            "widget_sentences": 8,
+        },
+    },
 }
 
 
