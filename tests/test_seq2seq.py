@@ -1,0 +1,151 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from utils import seq2seq as s2s
+
+PAIRS = [
+    ("I am here.", "Je suis là."), ("I am here.", "Je suis ici."), ("You are late!", "Tu es en retard !"),
+    ("He's gone.", "Il est parti."), ("Go.", "Va !"), ("Go.", "Allez !"), ("I don't know.", "Je ne sais pas."),
+    ("We won.", "Nous avons gagné."), ("Help me.", "Aide-moi."), ("I'm hungry.", "J'ai faim."),
+    ("Stop!", "Arrête !"), ("Stop!", "Arrêtez !"), ("It's mine.", "C'est à moi."), ("Who is it?", "Qui est-ce ?"),
+]
+
+
+@pytest.fixture(scope="module")
+def vocabularies():
+    return s2s.Vocabularies.adapt(PAIRS)
+
+
+@pytest.fixture(scope="module")
+def batch(vocabularies):
+    (source, decoder_input), target = next(iter(s2s.make_dataset(s2s.encode_pairs(vocabularies, PAIRS), 8)))
+    return source, decoder_input, target
+
+
+@pytest.fixture(scope="module")
+def attention_model(vocabularies):
+    keras.utils.set_random_seed(0)
+    return s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=True)
+
+
+def test_grouped_split_keeps_every_source_in_one_part_and_a_random_split_leaks():
+    pairs = [(f"s{i % 30}", f"t{i}") for i in range(120)]  # 30 sources, 4 translations each
+    split = s2s.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1)
+    parts = [{e for e, _ in part} for part in (split.train, split.validation, split.test)]
+    assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2]
+    assert sorted(split.train + split.validation + split.test) == sorted(pairs)
+    assert s2s.source_leak(split.train, split.test) == 0
+    assert s2s.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1) == split  # seeded: the same split again
+    naive = s2s.random_pair_split(pairs, (0.6, 0.2, 0.2), seed=1)
+    assert s2s.source_leak(naive.train, naive.test) > 0.5
+    sources, references = s2s.group_references(split.test)
+    assert len(sources) == len(parts[2]) and all(len(r) == 4 for r in references)
+    with pytest.raises(ValueError, match="fractions"):
+        s2s.grouped_split(pairs, (0.8, 0.3, 0.1))
+
+
+def test_vocabularies_encode_reversed_sources_and_shifted_targets(vocabularies):
+    words = vocabularies.target_words
+    assert words[:2] == ["", "[UNK]"] and s2s.GO in words and s2s.EOS in words
+    encoded = s2s.encode_pairs(vocabularies, PAIRS[:1])
+    source_words = vocabularies.source.get_vocabulary()
+    assert [source_words[i] for i in encoded.source[0].numpy()] == [".", "here", "am", "i"]
+    decoder_input, target = encoded.decoder_input[0].numpy(), encoded.decoder_target[0].numpy()
+    assert decoder_input[0] == vocabularies.go_id and target[-1] == vocabularies.eos_id
+    np.testing.assert_array_equal(decoder_input[1:], target[:-1])
+    assert vocabularies.decode(target) == "je suis là."
+    tokens = [words[i] for i in s2s.encode_pairs(vocabularies, [("x", "J'ai faim.")]).decoder_target[0].numpy()]
+    assert tokens == ["j'", "ai", "faim", ".", s2s.EOS]
+
+
+def test_bucketing_reduces_padding(vocabularies):
+    pairs = [(" ".join(["go"] * n), " ".join(["va"] * n)) for n in [1, 9] * 20]
+    encoded = s2s.encode_pairs(vocabularies, pairs)
+    plain = s2s.padding_fraction(s2s.make_dataset(encoded, 8))
+    bucketed = s2s.padding_fraction(s2s.make_dataset(encoded, 8, bucket_boundaries=[4]))
+    assert plain > 0.3 and bucketed == 0.0
+    with pytest.raises(ValueError, match="boundaries"):
+        s2s.make_dataset(encoded, 8, bucket_boundaries=[5, 3])
+
+
+def test_target_weights_equal_keras_masking(vocabularies, batch):
+    source, decoder_input, target = batch
+    assert (target.numpy() == 0).any()  # the batch holds padding
+    keras.utils.set_random_seed(1)
+    model = s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=False)
+    logits = model.model([source, decoder_input])
+    ours = float(s2s.masked_loss(target, logits))
+    model.model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    keras_masked = model.model.evaluate((source, decoder_input), target, verbose=0)
+    assert ours == pytest.approx(keras_masked, rel=1e-5)
+    # explicit 0/1 weights give the same; Keras's sample_weight divides by all positions instead
+    weights = tf.cast(target != 0, tf.float32)
+    assert float(s2s.masked_loss(target, logits, weights)) == pytest.approx(ours, rel=1e-6)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    weighted = float(loss(target, tf.convert_to_tensor(logits.numpy()), sample_weight=weights))
+    assert weighted == pytest.approx(ours * float(tf.reduce_mean(weights)), rel=1e-5)
+
+
+def test_one_step_decoding_matches_the_teacher_forced_model(attention_model, batch):
+    source, decoder_input, _ = batch
+    logits = attention_model.model([source, decoder_input]).numpy()
+    outputs, state, mask = attention_model.encode(source)
+    for t in range(3):
+        step_logits, state, weights = attention_model.step(decoder_input[:, t], state, outputs, mask)
+        np.testing.assert_allclose(step_logits.numpy(), logits[:, t], atol=1e-5)
+        np.testing.assert_allclose(weights.numpy().sum(-1), 1, atol=1e-5)
+        assert np.all(weights.numpy()[~mask.numpy()] < 1e-6)  # no attention on padding
+
+
+def test_beam_width_one_is_greedy_and_bad_widths_raise(vocabularies, attention_model, batch):
+    source = batch[0].numpy()
+    args = (attention_model, source, vocabularies.go_id, vocabularies.eos_id)
+    greedy = s2s.greedy_decode(*args, max_length=6)
+    assert s2s.beam_search_decode(*args, beam_width=1, max_length=6) == greedy
+    assert len(s2s.beam_search_decode(*args, beam_width=3, max_length=6)) == len(source)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="beam_width"):
+            s2s.beam_search_decode(*args, beam_width=bad)
+    weights = s2s.attention_weights(attention_model, source[0][source[0] != 0], greedy[0], vocabularies.go_id)
+    assert weights.shape == (len(greedy[0]) + 1, (source[0] != 0).sum())
+
+
+def test_a_tiny_model_learns_its_translations(vocabularies, batch):
+    source, decoder_input, target = batch
+    keras.utils.set_random_seed(2)
+    model = s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 16, 32, attention=True)
+    step = s2s.make_train_step(model, keras.optimizers.Adam(0.02), "sampled", num_sampled=8)
+    losses = [float(step(source, decoder_input, target)) for _ in range(60)]
+    assert losses[-1] < 0.2 * losses[0]
+    full = float(s2s.masked_loss(target, model.model([source, decoder_input])))
+    assert full < 0.5  # trained on the sampled estimate, the full softmax loss fell too
+    with pytest.raises(ValueError, match="softmax"):
+        s2s.make_train_step(model, keras.optimizers.Adam(), "hierarchical")
+    with pytest.raises(ValueError, match="num_sampled"):
+        s2s.make_train_step(model, keras.optimizers.Adam(), "sampled", num_sampled=10**6)
+
+
+def test_bleu_with_several_references():
+    assert s2s.corpus_bleu(["Je suis là."], [["Je suis là."]]) == pytest.approx(100)
+    # lower-cased, 13a tokenisation; any one reference of a sentence may match
+    assert s2s.corpus_bleu(["je suis ici .", "Va !"], [["Je suis là.", "Je suis ici."], ["Va !"]]) \
+        == pytest.approx(100)
+    assert s2s.corpus_bleu(["le chien dort dans la maison"], [["je suis là ."]]) < 5
+    with pytest.raises(ValueError):
+        s2s.corpus_bleu(["a"], [["a"], ["b"]])
+    with pytest.raises(ValueError):
+        s2s.corpus_bleu(["a"], [[]])
+
+
+def test_detokenize_round_trips_for_bleu(vocabularies):
+    text = "C'est à moi."
+    ids = s2s.encode_pairs(vocabularies, [("x", text)]).decoder_target[0].numpy()
+    assert vocabularies.decode(ids) == "c'est à moi."
+    assert s2s.corpus_bleu([vocabularies.decode(ids)], [[text]]) == pytest.approx(100)
+
+
+def test_copy_baseline_finds_exact_and_nearest_sources():
+    answers = s2s.nearest_train_translation(PAIRS, ["I am here.", "You are very late!", "Who is that?"])
+    assert answers == ["Je suis là.", "Tu es en retard !", "Qui est-ce ?"]
