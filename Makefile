@@ -4,13 +4,14 @@
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 VENDOR    := book/_static_widgets/vendor/VERSIONS
 NB        ?= $(wildcard chapters/*.ipynb)
 SITE      := _build/html
 PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
-.PHONY: book test execute serve clean lock venv chromium unit nbval freshness site browser smoke-times
+.PHONY: book test execute serve clean lock venv chromium unit nbval freshness site browser smoke-times bench
 
 book: $(STAMP) $(VENDOR)  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -24,6 +25,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+$(BENCH_STAMP): requirements-bench.txt | $(STAMP)  # PyTorch (CPU build) for the benchmarks and their test
+	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
+	touch $@
+
 $(VENDOR): tools/vendor_widgets.py | $(STAMP)
 	$(PY) tools/vendor_widgets.py
 
@@ -33,7 +38,7 @@ chromium:  ## the browser the browser test drives (Debian's package)
 test: $(STAMP) $(VENDOR) chromium  ## everything CI checks
 	$(MAKE) unit freshness nbval site browser
 
-unit: $(STAMP)
+unit: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -q
 
 freshness: $(STAMP)
@@ -54,6 +59,9 @@ browser: $(STAMP) chromium
 
 execute: $(STAMP)  ## re-run notebooks in the full profile and store outputs (NB=chapters/01_bptt.ipynb)
 	$(PY) -m utils.freshness execute $(NB)
+
+bench: $(BENCH_STAMP)  ## benchmarks (about 17 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
+	$(PY) -m bench.run
 
 serve:  ## serve the built site on 127.0.0.1
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)

@@ -1,0 +1,193 @@
+"""What every benchmark shares: the machine description, alternating timings, tables, results files.
+
+A results file is ``{"name", "tiny", "machine", "settings", "rows": [...], "summary": {...}}``;
+the book's Performance page and ``bench/plots.py`` read nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "jupyter-book", "sphinx", "nbclient")
+
+
+# ----------------------------------------------------------------------------- machine
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def describe_machine() -> dict[str, Any]:
+    """CPU, cores, memory, load and library versions: what a reader needs to weigh the numbers."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "cpu": _cpu_model(),
+        "cores": usable,
+        "memory_gib": _memory_gib(),
+        # Shared machines are noisy: the load average when the run started says how noisy.
+        "load_average_1m": round(load[0], 2) if load else None,
+        "os": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "libraries": {name: v for name in LIBRARIES if (v := _version(name)) is not None},
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ----------------------------------------------------------------------------- timing
+
+@dataclass
+class Contender:
+    """One thing to time: `run()` does one repetition of the work and returns how many samples it
+    processed; `setup()` (tracing, compilation, first allocations) runs once, untimed but recorded."""
+
+    name: str
+    run: Callable[[], int]
+    setup: Callable[[], Any] | None = None
+    setup_seconds: float = 0.0
+    seconds: list[float] = field(default_factory=list)
+    samples: list[int] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        return [n / s for n, s in zip(self.samples, self.seconds)]
+
+    @property
+    def median_rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def alternate(contenders: Sequence[Contender], repeats: int, warmup: int = 1,
+              progress: Callable[[str], None] | None = None) -> list[Contender]:
+    """Time every contender `repeats` times, interleaved: A B C, B C A, C A B, ...
+
+    Interleaving gives every contender the same share of a machine whose load changes, and
+    rotating the order keeps any one of them from always running right after another (a
+    framework's idle threads may still be spinning when the next one starts).
+    """
+    if repeats < 1 or warmup < 0:
+        raise ValueError("repeats must be >= 1 and warmup >= 0")
+    if not contenders:
+        raise ValueError("nothing to time")
+    for contender in contenders:
+        start = time.perf_counter()
+        if contender.setup is not None:
+            contender.setup()
+        for _ in range(warmup):
+            contender.run()
+        contender.setup_seconds = time.perf_counter() - start
+        if progress:
+            progress(f"  set up {contender.name}: {contender.setup_seconds:.1f} s")
+    count = len(contenders)
+    for rep in range(repeats):
+        for k in range(count):
+            contender = contenders[(rep + k) % count]
+            start = time.perf_counter()
+            samples = contender.run()
+            contender.seconds.append(time.perf_counter() - start)
+            contender.samples.append(int(samples))
+        if progress:
+            progress(f"  repeat {rep + 1}/{repeats} done")
+    return list(contenders)
+
+
+def spread(values: Iterable[float]) -> tuple[float, float]:
+    """(min, max): printed beside a median so that a reader sees how noisy it was."""
+    values = list(values)
+    return min(values), max(values)
+
+
+# ----------------------------------------------------------------------------- output
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table for the terminal (the book renders the JSON itself)."""
+    cells = [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h))
+              for i, h in enumerate(headers)]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(headers, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    return "\n".join(out)
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(",", "").replace(".", "", 1).replace("×", "").replace("-", "", 1).isdigit()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+    return "—" if value is None else str(value)
+
+
+def write_results(name: str, out_dir: Path | str, *, tiny: bool, settings: dict[str, Any],
+                  rows: list[dict[str, Any]], summary: dict[str, Any], notes: list[str] | None = None,
+                  machine: dict[str, Any] | None = None) -> Path:
+    """Write ``<out_dir>/<name>.json`` (small, sorted keys, floats rounded) and return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    record = {"name": name, "tiny": tiny, "machine": machine or describe_machine(),
+              "settings": settings, "rows": rows, "summary": summary, "notes": notes or []}
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps(_rounded(record), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return path
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def quiet_tensorflow() -> None:
+    """Hide TF's C++ start-up banner (it goes to stderr and says nothing about speed)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

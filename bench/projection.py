@@ -1,0 +1,85 @@
+"""Benchmark 2: per-step output projection against one Dense over the stacked outputs.
+
+The time-series chapter's two heads (``utils.time_series.build_toy_model``: a ReLU SimpleRNN
+of 100 units, one prediction per step, batch 50, Adam, the chapter's compiled training step),
+timed over sequences of 20, 100 and 500 steps. The ratio is the chapter's
+``projection_speed_ratio``: projection time / stacked time (above 1: the stacked head is faster).
+
+    python -m bench.projection [--tiny] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread, write_results
+
+HEADS = ("projection", "stacked")
+
+
+def head_contender(head: str, n_steps: int, batch: int, iterations: int, units: int, seed: int = 42) -> Contender:
+    import keras
+
+    from utils import time_series as ts
+
+    keras.utils.set_random_seed(seed)  # the same initial recurrent weights for both heads
+    model = ts.build_toy_model(head, units, n_steps=n_steps)
+    step = ts.make_train_step(model)
+    rng = np.random.default_rng(seed)
+    batches = [ts.toy_batch(batch, rng, n_steps=n_steps) for _ in range(iterations)]
+
+    def run() -> int:
+        loss = None
+        for x, y in batches:
+            loss = step(x, y)
+        float(loss)  # wait for the last step
+        return iterations
+
+    return Contender(head, run)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench.projection", description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    return run(args.tiny, args.out)
+
+
+def run(tiny: bool, out: Path) -> dict[str, Any]:
+    quiet_tensorflow()
+    if tiny:
+        settings = {"lengths": [5, 10], "units": 8, "batch": 4, "repeats": 1, "iterations": {"5": 2, "10": 2}}
+    else:
+        # About one second per repeat and head on a 2-core CPU.
+        settings = {"lengths": [20, 100, 500], "units": 100, "batch": 50, "repeats": 5,
+                    "iterations": {"20": 150, "100": 40, "500": 8}}
+    rows, summary = [], {}
+    for n_steps in settings["lengths"]:
+        iterations = settings["iterations"][str(n_steps)]
+        contenders = [head_contender(h, n_steps, settings["batch"], iterations, settings["units"]) for h in HEADS]
+        log(f"projection: {n_steps} steps, {settings['repeats']} repeats of {iterations} iterations")
+        alternate(contenders, settings["repeats"], progress=log)
+        per_1000 = {c.name: 1000 * c.median_seconds / iterations for c in contenders}
+        ratio = per_1000["projection"] / per_1000["stacked"]
+        for contender in contenders:
+            low, high = spread(1000 * s / iterations for s in contender.seconds)
+            rows.append({"steps": n_steps, "head": contender.name, "seconds_per_1000_iterations": per_1000[contender.name],
+                         "min": low, "max": high, "setup_s": contender.setup_seconds})
+        summary[str(n_steps)] = {"projection_speed_ratio": ratio, **{f"{h}_s_per_1000": per_1000[h] for h in HEADS}}
+    settings.update({"model": "ReLU SimpleRNN, one output per step, Adam 1e-3, MSE",
+                     "ratio": "projection time / stacked time (the chapter's projection_speed_ratio)"})
+    path = write_results("projection", out, tiny=tiny, settings=settings, rows=rows, summary=summary)
+    print(format_table(["steps", "projection s/1000 it", "stacked s/1000 it", "ratio"],
+                       [[int(k), v["projection_s_per_1000"], v["stacked_s_per_1000"], v["projection_speed_ratio"]]
+                        for k, v in summary.items()]))
+    print(f"wrote {path}")
+    return {"rows": rows, "summary": summary}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""The benchmark harness: a tiny run of the whole suite, the pieces it is built from, the committed results.
+
+The tiny run proves that every benchmark runs end to end and writes what the Performance page
+reads; its timings mean nothing. PyTorch is optional (requirements-bench.txt): where it is not
+installed, its part of the harness is still exercised with a stand-in module (FakeTorch below),
+and the one test that needs the real library says why it is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import common, plots, throughput
+
+REPO = Path(__file__).resolve().parents[1]
+NAMES = ("throughput", "projection", "time_to_accuracy", "sampled_softmax", "book_times")
+HAS_TORCH = throughput.torch_available()
+
+
+def _extension():
+    spec = importlib.util.spec_from_file_location("rnnbook_bench", REPO / "book" / "_ext" / "rnnbook_bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--tiny", "--out", str(out)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_tiny_run_writes_every_results_file_with_the_machine(tiny_results):
+    for name in NAMES:
+        record = json.loads((tiny_results / f"{name}.json").read_text())
+        assert record["name"] == name and record["tiny"] is True
+        assert record["rows"] and record["summary"]
+        machine = record["machine"]
+        assert machine["cores"] >= 1 and machine["cpu"] and machine["libraries"]["keras"]
+        assert "tensorflow-cpu" in machine["libraries"] or "tensorflow" in machine["libraries"]
+
+
+def test_tiny_throughput_times_keras_and_says_what_happened_to_pytorch(tiny_results):
+    record = json.loads((tiny_results / "throughput.json").read_text())
+    frameworks = {(r["cell"], r["framework"]) for r in record["rows"]}
+    assert {(c, "keras") for c in throughput.CELLS} <= frameworks
+    assert all(r["samples_per_s"] > 0 for r in record["rows"])
+    if HAS_TORCH:
+        assert {(c, "pytorch") for c in throughput.CELLS} <= frameworks
+        assert record["machine"]["libraries"]["torch"]
+        assert all(s["best_keras_vs_pytorch"] > 0 for s in record["summary"].values())
+        assert record["summary"]["lstm"]["best_stock_keras"] is None  # the tiny run times only the fused LSTM
+    else:
+        assert not any(f == "pytorch" for _, f in frameworks)
+        assert any("PyTorch is not installed" in note for note in record["notes"])
+
+
+def test_tiny_results_feed_the_plots_and_the_page(tiny_results):
+    figures = tiny_results / "figures"
+    extension = _extension()
+    for name in NAMES:
+        results, png = tiny_results / f"{name}.json", figures / f"{name}.png"
+        assert png.stat().st_size <= 100 * 1024
+        assert plots.png_text(png)[plots.DIGEST_KEY] == plots.results_digest(results)
+        assert extension._png_text(png)[extension.DIGEST_KEY] == plots.results_digest(results)
+        nodes = extension.BUILDERS[name](json.loads(results.read_text()))
+        assert nodes and all(node.astext() for node in nodes)
+
+
+def test_tiny_time_to_accuracy_reports_targets_not_reached(tiny_results):
+    record = json.loads((tiny_results / "time_to_accuracy.json").read_text())
+    assert {r["recipe"] for r in record["rows"]} == {"source", "book"}
+    for row in record["rows"]:  # random labels: nothing is reached, and it says so
+        assert row["seconds_to_97.5"] is None and row["seconds_to_98"] is None
+        assert row["curve"] and 0 <= row["best_test_accuracy"] <= 1
+
+
+# ----------------------------------------------------------------------------- the pieces
+
+def test_alternate_interleaves_rotates_and_takes_medians():
+    order = []
+
+    def make(name):
+        def run():
+            order.append(name)
+            return 10
+        return common.Contender(name, run)
+
+    contenders = [make(n) for n in "ABC"]
+    common.alternate(contenders, repeats=3, warmup=1)
+    assert order == list("ABC") + list("ABC") + list("BCA") + list("CAB")  # warm-ups, then rotated turns
+    assert all(len(c.seconds) == 3 and c.samples == [10, 10, 10] for c in contenders)
+    contenders[0].seconds = [1.0, 4.0, 2.0]
+    assert contenders[0].median_rate == 5.0 and contenders[0].median_seconds == 2.0
+    with pytest.raises(ValueError):
+        common.alternate(contenders, repeats=0)
+    with pytest.raises(ValueError):
+        common.alternate([], repeats=1)
+
+
+def test_results_are_small_rounded_json(tmp_path):
+    path = common.write_results("x", tmp_path, tiny=True, settings={"a": 1}, rows=[{"v": 1 / 3}],
+                                summary={"s": 123456.789}, machine={"cpu": "test"})
+    record = json.loads(path.read_text())
+    assert record["rows"][0]["v"] == 0.3333 and record["summary"]["s"] == 123500.0
+
+
+@pytest.mark.parametrize("cell,layer", [("simple", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")])
+def test_hoisted_layer_computes_what_the_keras_layer_computes(cell, layer):
+    import keras
+
+    from bench.tf_rnn import HoistedRNN
+
+    x = np.random.default_rng(0).random((3, 5, 4), dtype=np.float32)
+    reference = getattr(keras.layers, layer)(6)
+    reference(x)
+    hoisted = HoistedRNN(cell, 6)
+    hoisted(x)
+    weights = reference.get_weights()
+    if cell == "gru":  # Keras keeps the GRU's two biases in one (2, 3*units) array
+        weights = [weights[0], weights[1], weights[2][0], weights[2][1]]
+    hoisted.set_weights(weights)
+    np.testing.assert_allclose(hoisted(x).numpy(), reference(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fused_lstm_trains():
+    import tensorflow as tf
+
+    from bench.tf_rnn import FusedLSTM, HoistedRNN
+
+    layer = FusedLSTM(6)
+    x = np.random.default_rng(0).random((3, 5, 4), dtype=np.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x) ** 2)
+    gradients = tape.gradient(loss, layer.trainable_weights)
+    assert layer(x).shape == (3, 6) and all(float(tf.reduce_sum(tf.abs(g))) > 0 for g in gradients)
+    with pytest.raises(ValueError, match="cell must be"):
+        HoistedRNN("peephole", 4)
+    with pytest.raises(ValueError, match="units"):
+        FusedLSTM(0)
+
+
+class FakeTorch(types.ModuleType):
+    """Just enough of torch's interface for the harness: layers that compute something with NumPy,
+    an optimizer that counts steps. It tests the harness's wiring, not PyTorch."""
+
+    __version__ = "fake"
+
+    def __init__(self):
+        super().__init__("torch")
+        self.steps = 0
+        fake = self
+
+        class Module:
+            def parameters(self):
+                return []
+
+            def __call__(self, *args):
+                return self.forward(*args)
+
+        class Recurrent(Module):
+            def __init__(self, inputs, units, batch_first):
+                assert batch_first
+                self.weights = np.full((inputs, units), 0.01, np.float32)
+
+            def forward(self, x):
+                return np.tanh(x @ self.weights), None
+
+        class Linear(Module):
+            def __init__(self, inputs, outputs):
+                self.weights = np.full((inputs, outputs), 0.01, np.float32)
+
+            def forward(self, x):
+                return x @ self.weights
+
+        class Loss:
+            def __call__(self, logits, labels):
+                assert len(logits) == len(labels)
+                return types.SimpleNamespace(backward=lambda: None)
+
+        class Adam:
+            def __init__(self, parameters, lr):
+                pass
+
+            def zero_grad(self):
+                pass
+
+            def step(self):
+                fake.steps += 1
+
+        self.nn = types.SimpleNamespace(Module=Module, RNN=Recurrent, LSTM=Recurrent, GRU=Recurrent, Linear=Linear,
+                                        CrossEntropyLoss=Loss)
+        self.optim = types.SimpleNamespace(Adam=Adam)
+        self.manual_seed = lambda seed: None
+        self.from_numpy = lambda array: array
+
+
+def test_pytorch_part_of_the_harness_with_a_stand_in():
+    fake = FakeTorch()
+    rows, summary = throughput.measure(("gru",), {"gru": 3}, batch=4, repeats=2, units=5, steps=3,
+                                       variant_filter=lambda cell, v: v.label.startswith("Keras defaults"),
+                                       torch_module=fake)
+    assert fake.steps == 3 * (1 + 2)  # warm-up turn + two timed turns, three batches each
+    pytorch = [r for r in rows if r["framework"] == "pytorch"]
+    assert len(pytorch) == 1 and pytorch[0]["vs_pytorch"] == 1.0 and pytorch[0]["variant"].endswith("fake: eager")
+    keras_row = next(r for r in rows if r["framework"] == "keras")
+    assert keras_row["vs_pytorch"] == pytest.approx(keras_row["samples_per_s"] / pytorch[0]["samples_per_s"])
+    assert summary["gru"]["best_keras_vs_pytorch"] == keras_row["vs_pytorch"]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed: `make bench` installs it from "
+                                            "requirements-bench.txt; the stand-in test above covers the harness")
+def test_pytorch_classifiers_train_for_real():
+    import torch
+
+    x, y = throughput.random_mnist_shaped(8, steps=3)
+    for cell in throughput.CELLS:
+        contender = throughput.torch_contender(cell, x, y, batch=4, units=5)
+        assert contender.run() == 8
+    assert torch.get_num_threads() >= 1
+
+
+# ----------------------------------------------------------------------------- committed results
+
+def test_committed_results_are_real_runs_with_matching_plots():
+    for name in NAMES:
+        results = REPO / "bench" / "results" / f"{name}.json"
+        png = plots.FIGURES_DIR / f"{name}.png"
+        assert results.exists(), f"{results.name} missing: run `make bench`"
+        record = json.loads(results.read_text())
+        assert record["tiny"] is False, f"{results.name} comes from a --tiny run"
+        assert results.stat().st_size <= 64 * 1024
+        assert png.stat().st_size <= 100 * 1024
+        assert plots.png_text(png).get(plots.DIGEST_KEY) == plots.results_digest(results), \
+            f"{png.name} was drawn from other results: run `python -m bench.plots`"
