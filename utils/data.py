@@ -5,7 +5,14 @@ Where the data comes from:
 * If the environment variable ``RNNBOOK_DATA`` names a folder, every file is read
   from there (this is how CI and offline machines work) and nothing is downloaded.
 * Otherwise each file is downloaded once from its canonical public source into
-  ``~/.cache/rnnbook`` (or ``$RNNBOOK_CACHE``).
+  ``~/.cache/rnnbook`` (or ``$RNNBOOK_CACHE``). A download is checked before it is
+  moved into the cache, so a wrong or cut-off body is never cached, and it has an
+  overall deadline (``DOWNLOAD_DEADLINE_S``).
+
+A relative ``RNNBOOK_DATA`` or ``RNNBOOK_CACHE`` is resolved against the repository
+root (the folder that holds ``utils/``), not the working directory: notebook kernels
+run in ``chapters/`` while make and pytest run at the root, and this rule gives the
+same folder in both.
 
 Either way the content is checked against a digest recorded here before anything is
 parsed, so a loader returns exactly the dataset the book was written against or
@@ -17,9 +24,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import os
 import tempfile
+import threading
+import time
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -30,6 +40,12 @@ import numpy as np
 
 DATA_ENV = "RNNBOOK_DATA"
 CACHE_ENV = "RNNBOOK_CACHE"
+# Relative values of the two variables are taken from here (see the module docstring).
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# A download gives up after this many seconds in all, and a read that waits this long
+# for a byte, however slowly the server answers.
+DOWNLOAD_DEADLINE_S = 600.0
+READ_TIMEOUT_S = 60.0
 
 
 class DataError(RuntimeError):
@@ -132,58 +148,141 @@ SERIES_NAMES = tuple(_SERIES)
 
 # ------------------------------------------------------------------- file access
 
+def _folder_from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    # REPO_ROOT / an absolute path is that absolute path.
+    return REPO_ROOT / Path(value).expanduser() if value else None
+
+
 def data_dir() -> Path | None:
-    """The data folder named by ``RNNBOOK_DATA``, or None when downloads are used."""
-    value = os.environ.get(DATA_ENV, "").strip()
-    return Path(value).expanduser() if value else None
+    """The data folder named by ``RNNBOOK_DATA`` (relative to the repository root), or None."""
+    return _folder_from_env(DATA_ENV)
 
 
 def _cache_dir() -> Path:
-    value = os.environ.get(CACHE_ENV, "").strip()
-    return Path(value).expanduser() if value else Path.home() / ".cache" / "rnnbook"
+    return _folder_from_env(CACHE_ENV) or Path.home() / ".cache" / "rnnbook"
+
+
+def _fix(spec: DataFile) -> str:
+    """How to repair a bad copy of `spec`: never "delete it" in a shared data folder."""
+    if data_dir() is not None:
+        return (f"replace it with a good copy of {spec.relpath} (see the book's data page), "
+                f"or unset {DATA_ENV} to download it from {spec.url}")
+    return "delete it so that the next load downloads it again"
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _fetch(url: str, deadline_s: float) -> bytes:
+    """The body at `url`, or an exception; the caller waits at most `deadline_s` for it."""
+    outcome: dict[str, object] = {}
+
+    def worker() -> None:
+        start = time.monotonic()
+        try:
+            timeout = min(READ_TIMEOUT_S, deadline_s)
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                chunks = []
+                # read1: whatever has arrived, so the deadline is checked as bytes trickle in
+                while chunk := response.read1(1 << 20):
+                    chunks.append(chunk)
+                    if time.monotonic() - start > deadline_s:
+                        return  # the caller has given up; stop using the network
+                body = b"".join(chunks)
+                # read1 returns b"" on a connection closed early instead of raising
+                expected = response.headers.get("Content-Length")
+                if expected is not None and expected.isdigit() and len(body) < int(expected):
+                    raise http.client.IncompleteRead(body, int(expected) - len(body))
+                outcome["body"] = body
+        except BaseException as exc:  # handed to the caller, which turns it into a DataError
+            outcome["error"] = exc
+
+    # A thread, because a socket timeout bounds one read, not the whole download: a
+    # server that trickles bytes (or accepts and never answers) would hold us for hours.
+    thread = threading.Thread(target=worker, name=f"rnnbook download {url}", daemon=True)
+    thread.start()
+    thread.join(deadline_s)
+    if thread.is_alive() or not outcome:
+        raise TimeoutError(f"no complete answer within the {deadline_s:g} s download deadline")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["body"]  # type: ignore[return-value]
+
+
 def _download(spec: DataFile, target: Path) -> None:
-    """Fetch `spec` into `target` atomically: a failed download leaves nothing behind."""
+    """Fetch, verify, then move `spec` into `target`: a bad or failed download leaves nothing."""
+    hint = f"Download it by hand, or set {DATA_ENV} to a folder that holds it."
     try:
-        with urllib.request.urlopen(spec.url, timeout=60) as response:
-            raw = response.read()
-    except OSError as exc:
+        raw = _fetch(spec.url, DOWNLOAD_DEADLINE_S)
+    # Not only OSError: a cut-off body is http.client.IncompleteRead, a bad URL ValueError.
+    except Exception as exc:
         raise DataError(
-            f"could not download {spec.relpath} from {spec.url}: {exc}. "
-            f"Download it by hand, or set {DATA_ENV} to a folder that holds it."
+            f"could not download {spec.relpath} from {spec.url}: {type(exc).__name__}: {exc}. {hint}"
         ) from exc
     if spec.relpath == "mnist.npz" and _sha256(raw) != _KERAS_MNIST_SHA256:
-        raise DataError(f"the download of {spec.url} does not match keras's published sha256")
-    content = spec.from_download(raw) if spec.from_download else raw
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-        tmp.write(content)
-    os.replace(tmp.name, target)
+        raise DataError(
+            f"the download of {spec.url} does not match keras's published sha256 "
+            f"({len(raw):,} bytes); nothing was cached. {hint}"
+        )
+    try:
+        content = spec.from_download(raw) if spec.from_download else raw
+    except DataError:
+        raise
+    except Exception as exc:  # e.g. a damaged zip archive
+        raise DataError(
+            f"the download of {spec.url} is not a readable archive ({type(exc).__name__}: {exc}); "
+            f"nothing was cached. {hint}"
+        ) from exc
+    # Checked before it reaches the cache: a wrong body cached would fail every later load.
+    if spec.sha256 is not None and _sha256(content) != spec.sha256:
+        raise DataError(
+            f"the download of {spec.relpath} from {spec.url} is not the expected file: sha256 "
+            f"{_sha256(content)[:12]}... != expected {spec.sha256[:12]}... ({len(content):,} bytes); "
+            f"nothing was cached. {hint}"
+        )
+    tmp_name = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.",
+                                         delete=False) as tmp:
+            tmp_name = tmp.name
+            tmp.write(content)
+        os.replace(tmp_name, target)  # atomic: readers see the old state or the whole file
+    except OSError as exc:
+        if tmp_name is not None and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise DataError(
+            f"could not write {target}: {exc}. Set {CACHE_ENV} to a writable folder, "
+            f"or set {DATA_ENV} to a folder that holds {spec.relpath}."
+        ) from exc
 
 
 def read_verified(key: str) -> tuple[Path, bytes]:
     """Return the path and bytes of dataset file `key`, checked against its digest."""
     spec = FILES[key]
     folder = data_dir()
-    if folder is not None:
-        path = folder / spec.relpath
-        if not path.is_file():
+    fix = _fix(spec)
+    path = (folder if folder is not None else _cache_dir()) / spec.relpath
+    try:
+        if folder is not None and not path.exists():
+            where = "" if folder.is_dir() else " (no such folder)"
             raise DataError(
-                f"{path} is missing. {DATA_ENV}={folder} must hold {spec.relpath} "
+                f"{path} is missing. {DATA_ENV}={folder}{where} must hold {spec.relpath} "
                 f"(see the book's data page), or unset {DATA_ENV} to download it from {spec.url}."
             )
-        fix = f"replace it with a good copy of {spec.relpath}"
-    else:
-        path = _cache_dir() / spec.relpath
-        if not path.is_file():
+        if folder is None and not path.exists():
             _download(spec, path)
-        fix = "delete it so that the next load downloads it again"
-    data = path.read_bytes()
+        if not path.is_file():
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            where = f"{DATA_ENV}={folder} must hold the file" if folder else "remove it and load again"
+            raise DataError(f"{path} is {kind}, not the data file {spec.relpath}; {where}.")
+        data = path.read_bytes()
+    except OSError as exc:  # no permission, a disk error, a file replaced meanwhile
+        raise DataError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); make it readable or {fix}."
+        ) from exc
     if spec.sha256 is not None and _sha256(data) != spec.sha256:
         raise DataError(
             f"{path} is corrupted or truncated: sha256 {_sha256(data)[:12]}... "
@@ -207,18 +306,20 @@ def mnist_array_digest(arrays: dict[str, np.ndarray]) -> str:
 def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST as ``(x_train, y_train), (x_test, y_test)``: uint8, 60,000 and 10,000 images."""
     path, raw = read_verified("mnist")
+    fix = _fix(FILES["mnist"])
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in ("x_train", "y_train", "x_test", "y_test")}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        digest = mnist_array_digest(arrays)
+    # Any exception: a damaged zip escapes as zlib.error, RuntimeError ("encrypted"),
+    # NotImplementedError (compression method), tokenize.TokenError (npy header) and more.
+    except Exception as exc:
         raise DataError(
-            f"{path} is not a readable MNIST npz ({exc}); replace it with a good copy "
-            f"or delete it to download again."
+            f"{path} is not a readable MNIST npz ({type(exc).__name__}: {exc}); {fix}."
         ) from exc
-    if mnist_array_digest(arrays) != MNIST_ARRAY_DIGEST:
+    if digest != MNIST_ARRAY_DIGEST:
         raise DataError(
-            f"{path} holds arrays that differ from MNIST (array digest mismatch); "
-            f"replace it with a good copy or delete it to download again."
+            f"{path} holds arrays that differ from MNIST (array digest mismatch); {fix}."
         )
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
