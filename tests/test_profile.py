@@ -16,10 +16,32 @@ def test_profile_from_the_environment(monkeypatch):
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(profile.PROFILE_ENV, "fast")
-    with pytest.raises(profile.ProfileError, match="'fast' is not a profile; use one of smoke, full"):
+    with pytest.raises(profile.ProfileError, match="RNNBOOK_PROFILE='fast': 'fast' is not a profile; "
+                                                   "use one of smoke, full"):
         profile.current_profile()
-    with pytest.raises(profile.ProfileError, match="unknown profile"):
+    with pytest.raises(profile.ProfileError, match="'medium' is not a profile; use one of smoke, full"):
         profile.chapter_sizes("01_bptt", "medium")
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n"])
+def test_a_blank_profile_variable_is_an_error_not_the_full_run(monkeypatch, value):
+    monkeypatch.setenv(profile.PROFILE_ENV, value)
+    with pytest.raises(profile.ProfileError, match="an empty name is not a profile"):
+        profile.current_profile()
+
+
+@pytest.mark.parametrize("value", ["SMOKE", " Smoke ", "smoke"])
+def test_one_parser_accepts_the_same_names_everywhere(monkeypatch, value):
+    assert profile.parse_profile(value) == "smoke"
+    assert profile.chapter_sizes("01_bptt", value).profile == "smoke"
+    monkeypatch.setenv(profile.PROFILE_ENV, value)
+    assert profile.current_profile() == "smoke"
+
+
+@pytest.mark.parametrize("value", [None, 1, b"smoke"])
+def test_a_profile_name_must_be_a_string(value):
+    with pytest.raises(profile.ProfileError, match="must be a string"):
+        profile.parse_profile(value)
 
 
 def test_unknown_chapter_is_a_clear_error():

@@ -299,14 +299,36 @@ CHAPTER_SIZES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def current_profile() -> str:
-    """The active profile name, from ``RNNBOOK_PROFILE`` (default ``full``)."""
-    name = os.environ.get(PROFILE_ENV, "").strip().lower() or DEFAULT_PROFILE
+def parse_profile(value: str) -> str:
+    """The profile named by `value` (case and surrounding spaces ignored), or a ProfileError.
+
+    The one parser of profile names: the environment variable, :func:`chapter_sizes` and
+    ``python -m utils.freshness`` all go through it, so they accept and refuse the same names.
+    An empty or blank name is refused rather than read as the default: a variable set to
+    nothing is a mistake, and the default (``full``) is the long run.
+    """
+    if not isinstance(value, str):
+        raise ProfileError(f"a profile name must be a string, not {type(value).__name__}")
+    name = value.strip().lower()
     if name not in PROFILES:
-        raise ProfileError(
-            f"{PROFILE_ENV}={name!r} is not a profile; use one of {', '.join(PROFILES)}"
-        )
+        shown = "an empty name" if not name else repr(value)
+        raise ProfileError(f"{shown} is not a profile; use one of {', '.join(PROFILES)}")
     return name
+
+
+def current_profile() -> str:
+    """The active profile: ``RNNBOOK_PROFILE`` if it is set, else ``full``.
+
+    A set variable must name a profile (see :func:`parse_profile`): ``RNNBOOK_PROFILE=""`` is
+    an error, not the full profile.
+    """
+    value = os.environ.get(PROFILE_ENV)
+    if value is None:
+        return DEFAULT_PROFILE
+    try:
+        return parse_profile(value)
+    except ProfileError as error:
+        raise ProfileError(f"{PROFILE_ENV}={value!r}: {error}") from None
 
 
 class Sizes(Mapping[str, Any]):
@@ -339,9 +361,7 @@ class Sizes(Mapping[str, Any]):
 
 def chapter_sizes(chapter: str, profile: str | None = None) -> Sizes:
     """The sizes of `chapter` in `profile` (default: the active profile)."""
-    profile = current_profile() if profile is None else profile
-    if profile not in PROFILES:
-        raise ProfileError(f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
+    profile = current_profile() if profile is None else parse_profile(profile)
     if chapter not in CHAPTER_SIZES:
         raise ProfileError(f"no sizes declared for chapter {chapter!r} in utils/profile.py")
     return Sizes(chapter, profile, CHAPTER_SIZES[chapter][profile])
