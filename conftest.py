@@ -1,9 +1,11 @@
-"""Run-time budget of the smoke profile: nbval's run of each notebook must fit in it.
+"""Run times of the smoke profile: nbval's run of each notebook is printed and recorded.
 
 The time of a notebook is the sum of its cells' set-up, run and tear-down, kernel start
-included; a notebook over its budget fails the session. With RNNBOOK_RECORD_SMOKE_TIMES=1
-(`make smoke-times`) a passing session also writes the times to book/smoke_times.json, which
-the landing page's run-time table reads.
+included. A time over the notebook's budget is a benchmark figure, reported, not a failure:
+the machine may be shared with other work. Only a run over BUDGET_FAILURE_FACTOR times its
+budget fails the session, which still catches a notebook running its full sizes. With
+RNNBOOK_RECORD_SMOKE_TIMES=1 (`make smoke-times`) a passing session also writes the times to
+book/smoke_times.json, which the landing page's run-time table and the README read.
 """
 
 import json
@@ -12,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 _seconds: dict[str, float] = defaultdict(float)
+SMOKE_TIMES = Path(__file__).resolve().parent / "book" / "smoke_times.json"
 
 
 def pytest_runtest_logreport(report):
@@ -20,28 +23,34 @@ def pytest_runtest_logreport(report):
         _seconds[path] += report.duration
 
 
-def _over_budget():
+def _budgets() -> dict[str, int]:
     from utils.freshness import smoke_budget_s
 
-    return {path: (seconds, smoke_budget_s(Path(path).stem)) for path, seconds in _seconds.items()
-            if seconds > smoke_budget_s(Path(path).stem)}
+    return {path: smoke_budget_s(Path(path).stem) for path in _seconds}
+
+
+def _far_over_budget() -> dict[str, tuple[float, int]]:
+    from utils.freshness import BUDGET_FAILURE_FACTOR
+
+    return {path: (_seconds[path], budget) for path, budget in _budgets().items()
+            if _seconds[path] > BUDGET_FAILURE_FACTOR * budget}
 
 
 def pytest_terminal_summary(terminalreporter):
     if not _seconds:
         return
-    terminalreporter.section("notebook run times")
-    for path, seconds in sorted(_seconds.items()):
-        terminalreporter.write_line(f"{path}: {seconds:.1f} s")
-    for path, (seconds, budget) in _over_budget().items():
-        terminalreporter.write_line(f"OVER BUDGET {path}: {seconds:.1f} s > {budget} s")
+    from utils.freshness import BUDGET_FAILURE_FACTOR, budget_note
 
-
-SMOKE_TIMES = Path(__file__).resolve().parent / "book" / "smoke_times.json"
+    terminalreporter.section("notebook run times (smoke profile)")
+    for path, budget in sorted(_budgets().items()):
+        terminalreporter.write_line(budget_note(path, _seconds[path], budget))
+    for path, (seconds, budget) in _far_over_budget().items():
+        terminalreporter.write_line(f"FAILED {path}: {seconds:.1f} s is over {BUDGET_FAILURE_FACTOR} x its budget "
+                                    f"of {budget} s: is it running its full sizes?")
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _over_budget() and session.exitstatus == 0:
+    if _far_over_budget() and session.exitstatus == 0:
         session.exitstatus = 1
     if _seconds and session.exitstatus == 0 and os.environ.get("RNNBOOK_RECORD_SMOKE_TIMES") == "1":
         times = json.loads(SMOKE_TIMES.read_text()) if SMOKE_TIMES.is_file() else {}

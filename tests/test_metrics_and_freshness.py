@@ -4,6 +4,7 @@ import nbformat
 import pytest
 
 from utils import freshness, metrics
+from utils.paths import CHAPTERS_DIR, METRICS_DIR
 
 
 def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
@@ -19,12 +20,33 @@ def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
 def notebook(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# A chapter"),
-        nbformat.v4.new_code_cell("%matplotlib inline\nfrom utils.widgets import slider_views\nx = 1"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nfrom utils.bptt import rnn_forward\nx = 1"),
         nbformat.v4.new_code_cell("print(x)"),
     ])
     path = tmp_path / "tmp_chapter.ipynb"
     nbformat.write(_stamp(nb), path)
     return path
+
+
+def _metrics_output(stem, profile="full", **figures):
+    record = {"notebook": stem, "profile": profile, "metrics": figures}
+    return nbformat.v4.new_output("display_data", data={metrics.METRICS_MIME: record, "text/plain": "table"})
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    """A stamped notebook whose outputs record two figures, and its derived metrics file."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("y = 2")])
+    nb.cells[1].outputs = [_metrics_output("tmp_chapter", accuracy=0.95, lag=8)]
+    (tmp_path / "recorded").mkdir()
+    path = tmp_path / "recorded" / "tmp_chapter.ipynb"
+    nbformat.write(_stamp(nb), path)
+    metrics_dir = tmp_path / "metrics"
+    freshness.write_metrics(nb, path, metrics_dir)
+    return path, metrics_dir
+
+
+# ----------------------------------------------------------------- the stamp
 
 
 def test_a_fresh_notebook_passes(notebook):
@@ -58,16 +80,48 @@ def test_outputs_from_other_cell_code(notebook):
 def test_outputs_from_another_version_of_an_imported_module(notebook):
     nb = nbformat.read(notebook, as_version=4)
     stamp = nb.metadata[freshness.METADATA_KEY]
-    assert "utils/widgets.py" in stamp["utils_hashes"] and "utils/__init__.py" in stamp["utils_hashes"]
-    stamp["utils_hashes"]["utils/widgets.py"] = "0" * 64
+    assert "utils/bptt.py" in stamp["utils_hashes"]
+    stamp["utils_hashes"]["utils/bptt.py"] = "0" * 64
     stamp["code_hash"] = "1" * 64
     nbformat.write(nb, notebook)
-    assert any("utils/widgets.py" in p for p in freshness.check_notebook(notebook))
+    assert any("utils/bptt.py" in p for p in freshness.check_notebook(notebook))
 
 
-def test_over_budget_full_run(notebook):
-    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=10_000), notebook)
-    assert any("over the budget" in p for p in freshness.check_notebook(notebook))
+def test_a_new_library_version_in_the_lock_makes_notebooks_stale(notebook, tmp_path, monkeypatch):
+    lock = tmp_path / "constraints.txt"
+    text = freshness.LOCK_FILE.read_text()
+    assert "keras==3.15.1" in text
+    lock.write_text(text.replace("keras==3.15.1", "keras==3.16.0"))
+    monkeypatch.setattr(freshness, "LOCK_FILE", lock)
+    problems = freshness.check_notebook(notebook)
+    assert any("library versions" in p and "3.16.0" in p for p in problems)
+    assert set(freshness.locked_versions(lock)) == {"tensorflow_cpu", "keras", "numpy"}
+
+
+def test_the_lock_must_pin_every_result_library(tmp_path):
+    lock = tmp_path / "constraints.txt"
+    lock.write_text("keras==3.15.1\nnumpy==2.4.6\n")
+    with pytest.raises(ValueError, match="pins no version of tensorflow_cpu"):
+        freshness.locked_versions(lock)
+
+
+def test_modules_that_compute_nothing_are_not_hashed():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from utils.metrics import record_metrics\nfrom utils.widgets import slider_views\n"
+        "from utils.repro import seed_everything\nfrom utils.profile import chapter_sizes")])
+    hashed = freshness.utils_dependencies(nb)
+    assert "repro" in hashed and "profile" in hashed  # seeding and sizes decide results
+    assert not {"", "metrics", "widgets", "freshness", "paths"} & set(hashed)
+
+
+def test_full_budget_is_reported_and_fails_only_far_beyond(notebook):
+    budget = freshness.full_budget_s("tmp_chapter")
+    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=2 * budget), notebook)
+    assert freshness.check_notebook(notebook) == []  # a busy machine: slow, not stale
+    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=4 * budget), notebook)
+    assert any("over 3 x its budget" in p for p in freshness.check_notebook(notebook))
+    assert "OVER (2.0 x)" in freshness.budget_note("x", 2 * budget, budget)
+    assert "within" in freshness.budget_note("x", budget / 2, budget)
 
 
 def test_whitespace_in_cells_does_not_count_but_code_does():
@@ -110,22 +164,30 @@ def test_module_hash_ignores_comments_and_docstrings(tmp_path):
 
 
 def test_dependencies_are_followed_through_modules():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.metrics import record_metrics")])
-    assert freshness.utils_dependencies(nb) == ["", "metrics", "profile"]  # the checker is not hashed
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.dropout import DropoutCellWrapper")])
+    assert freshness.utils_dependencies(nb) == ["cell_wrappers", "dropout"]
 
 
-def test_record_metrics_writes_only_in_the_full_profile(tmp_path, monkeypatch):
+# ----------------------------------------------------------------- metrics
+
+
+def test_record_metrics_shows_the_figures_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(metrics, "METRICS_DIR", tmp_path)
-    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
-    record = metrics.record_metrics("01_bptt", grad_check_max_rel_error=1e-9)
-    assert record["profile"] == "smoke" and not list(tmp_path.iterdir())
-    monkeypatch.setenv("RNNBOOK_PROFILE", "full")
-    metrics.record_metrics("01_bptt", grad_check_max_rel_error=2e-9, curve=[0.5, 0.9])
-    written = json.loads((tmp_path / "01_bptt.json").read_text())
-    assert written["metrics"] == {"curve": [0.5, 0.9], "grad_check_max_rel_error": 2e-9}
-    expected_hash = freshness.notebook_fingerprint(freshness.REPO_ROOT / "chapters" / "01_bptt.ipynb")["code_hash"]
-    assert written["profile"] == "full" and written["code_hash"] == expected_hash
-    assert metrics.read_metrics("01_bptt")["grad_check_max_rel_error"] == 2e-9
+    before = {p: p.read_bytes() for p in METRICS_DIR.glob("*.json")}
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw: shown.append(data))
+    for profile in ("full", "smoke"):
+        monkeypatch.setenv("RNNBOOK_PROFILE", profile)
+        assert metrics.record_metrics("01_bptt", grad_check_max_rel_error=2e-9, curve=[0.5, 0.9]) is None
+    monkeypatch.delenv("RNNBOOK_PROFILE")  # an interactive run: the full profile by default
+    metrics.record_metrics("01_bptt", tbptt_worst_accuracy_tau_gt_lag=0.6)
+    assert not list(tmp_path.iterdir())
+    assert {p: p.read_bytes() for p in METRICS_DIR.glob("*.json")} == before
+    record = shown[0][metrics.METRICS_MIME]
+    assert record == {"notebook": "01_bptt", "profile": "full",
+                      "metrics": {"curve": [0.5, 0.9], "grad_check_max_rel_error": 2e-9}}
+    assert "| `grad_check_max_rel_error` | 2e-09 |" in shown[0]["text/markdown"]
+    assert shown[1][metrics.METRICS_MIME]["profile"] == "smoke"
 
 
 @pytest.mark.parametrize("kwargs, error", [
@@ -135,9 +197,150 @@ def test_record_metrics_writes_only_in_the_full_profile(tmp_path, monkeypatch):
 def test_bad_metrics_are_clear_errors(kwargs, error, monkeypatch):
     monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
     with pytest.raises(error):
-        metrics.record_metrics("01_bptt", **kwargs)
+        metrics.metrics_record("01_bptt", **kwargs)
 
 
 def test_unknown_notebook():
     with pytest.raises(FileNotFoundError, match="no notebook"):
         metrics.record_metrics("42_nothing", x=1)
+
+
+def test_the_metrics_file_is_derived_from_the_notebook(recorded):
+    path, metrics_dir = recorded
+    assert freshness.check_notebook(path, metrics_dir) == []
+    written = json.loads((metrics_dir / "tmp_chapter.json").read_text())
+    stamp = nbformat.read(path, as_version=4).metadata[freshness.METADATA_KEY]
+    assert written == {"notebook": "tmp_chapter", "profile": "full", "code_hash": stamp["code_hash"],
+                       "metrics": {"accuracy": 0.95, "lag": 8}}
+
+
+def test_a_metric_edited_by_hand_fails_the_check_naming_it(recorded):
+    path, metrics_dir = recorded
+    target = metrics_dir / "tmp_chapter.json"
+    record = json.loads(target.read_text())
+    record["metrics"]["accuracy"] = 0.6
+    target.write_text(json.dumps(record, indent=2) + "\n")
+    problems = freshness.check_notebook(path, metrics_dir)
+    assert len(problems) == 1 and "accuracy: file 0.6, notebook 0.95" in problems[0]
+    del record["metrics"]["lag"]
+    target.write_text(json.dumps(record))
+    assert "lag: missing from the file" in freshness.check_notebook(path, metrics_dir)[0]
+    target.write_text(target.read_text() + " ")  # same figures, other bytes: still a mismatch
+    assert freshness.check_notebook(path, metrics_dir)
+
+
+def test_missing_or_orphan_metrics_files_fail(recorded, notebook):
+    path, metrics_dir = recorded
+    (metrics_dir / "tmp_chapter.json").unlink()
+    assert "are not in book/metrics" in freshness.check_notebook(path, metrics_dir)[0]
+    (metrics_dir / "tmp_chapter.json").write_text("{}")
+    assert "records no figures" in freshness.check_notebook(notebook, metrics_dir)[0]
+
+
+def test_contradicting_records_are_errors(recorded):
+    path, metrics_dir = recorded
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [_metrics_output("tmp_chapter", accuracy=0.5)]
+    assert metrics.MetricsError.__name__ in repr(pytest.raises(metrics.MetricsError, freshness.derived_metrics_json,
+                                                               nb, "tmp_chapter"))
+    nb.cells[0].outputs = [_metrics_output("tmp_chapter", profile="smoke", other=1)]
+    with pytest.raises(metrics.MetricsError, match="'smoke' profile"):
+        freshness.derived_metrics_json(nb, "tmp_chapter")
+    nb.cells[0].outputs = [_metrics_output("tmp_chapter", other=1)]  # a second call, other figures: merged
+    assert json.loads(freshness.derived_metrics_json(nb, "tmp_chapter"))["metrics"] == {
+        "accuracy": 0.95, "lag": 8, "other": 1}
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")))
+def test_a_committed_figure_changed_by_hand_is_caught(stem, tmp_path):
+    """The ledger's verdicts read book/metrics: a hand edit there must fail the check."""
+    committed = METRICS_DIR / f"{stem}.json"
+    record = json.loads(committed.read_text())
+    name = sorted(record["metrics"])[0]
+    record["metrics"][name] = "edited"
+    (tmp_path / committed.name).write_text(json.dumps(record, indent=2) + "\n")
+    problems = freshness.check_notebook(CHAPTERS_DIR / f"{stem}.ipynb", tmp_path)
+    assert any(f"{name}: file 'edited'" in p for p in problems)
+
+
+# ----------------------------------------------------------------- the executor and its command line
+
+
+def _tiny_chapter(tmp_path, stem="01_bptt", fail=False):
+    """A notebook named like a chapter that records a figure, then (optionally) fails."""
+    cells = [nbformat.v4.new_code_cell("from utils.metrics import record_metrics\n"
+                                       f"record_metrics({stem!r}, answer=42)")]
+    if fail:
+        cells.append(nbformat.v4.new_code_cell("raise RuntimeError('a cell after the figures fails')"))
+    path = tmp_path / f"{stem}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_a_failed_run_writes_neither_outputs_nor_metrics(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
+    path = _tiny_chapter(tmp_path, fail=True)
+    before = path.read_bytes()
+    with pytest.raises(Exception, match="a cell after the figures fails"):
+        freshness.execute_notebook(path, metrics_dir=tmp_path / "metrics")
+    assert path.read_bytes() == before and not (tmp_path / "metrics").exists()
+
+
+def test_a_run_that_succeeds_stores_outputs_stamp_and_figures(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
+    path = _tiny_chapter(tmp_path)
+    profile, _ = freshness.execute_notebook(path, metrics_dir=tmp_path / "metrics")
+    nb = nbformat.read(path, as_version=4)
+    assert profile == "full" and nb.metadata[freshness.METADATA_KEY]["profile"] == "full"
+    written = json.loads((tmp_path / "metrics" / "01_bptt.json").read_text())
+    assert written["metrics"] == {"answer": 42}
+    assert written["code_hash"] == nb.metadata[freshness.METADATA_KEY]["code_hash"]
+    assert not [o for c in nb.cells for o in c.outputs if o.get("name") == "stderr"]
+
+
+def test_storing_smoke_outputs_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    path = _tiny_chapter(tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(freshness.ExecutionRefused, match="would replace its committed full-profile outputs"):
+        freshness.execute_notebook(path, metrics_dir=tmp_path / "metrics")
+    assert path.read_bytes() == before
+
+
+def test_the_command_runs_the_profile_of_the_environment_and_says_so(tmp_path, monkeypatch, capsys):
+    path = _tiny_chapter(tmp_path)
+    before = path.read_bytes()
+    monkeypatch.setenv("RNNBOOK_PROFILE", "SMOKE")
+    assert freshness.main(["execute", "--no-store", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "profile: smoke (not stored)" in out and "smoke profile: 01_bptt:" in out
+    assert path.read_bytes() == before
+    assert freshness.main(["execute", str(path)]) == 2  # storing a smoke run
+    assert "refusing to store smoke-profile outputs" in capsys.readouterr().err
+    for blank in ("", "  "):
+        monkeypatch.setenv("RNNBOOK_PROFILE", blank)
+        assert freshness.main(["execute", str(path)]) == 2
+        assert "an empty name is not a profile" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_storing_is_refused_when_the_installed_libraries_are_not_the_lock(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
+    monkeypatch.setattr(freshness, "installed_versions", lambda: {"keras": "9.9"})
+    with pytest.raises(freshness.ExecutionRefused, match="differ from the lock"):
+        freshness.execute_notebook(_tiny_chapter(tmp_path), metrics_dir=tmp_path / "metrics")
+
+
+def test_check_counts_notebooks_not_problems(notebook, recorded, tmp_path, capsys, monkeypatch):
+    path, metrics_dir = recorded
+    monkeypatch.setattr(freshness, "METRICS_DIR", metrics_dir)
+    other = tmp_path / "other" / "02_other.ipynb"
+    other.parent.mkdir()
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[2].source = "print(2)"
+    nb.cells[2].execution_count = None  # two problems in one notebook
+    nbformat.write(nb, other)
+    (metrics_dir / "02_other.json").write_text("{}")  # and a third, about its metrics file
+    assert freshness.main(["check", str(path), str(other)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("STALE") == 3 and out.strip().endswith("1 fresh, 1 stale")

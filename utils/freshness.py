@@ -1,15 +1,30 @@
 """Freshness of committed notebook outputs, and the executor that makes them.
 
 Each notebook executed by ``make execute`` carries ``metadata.rnnbook``: the profile it
-ran in, its run time, and a *code hash* covering its code cells and the ``utils``
-modules it imports (comments, docstrings and formatting of the modules do not count).
-:func:`check_notebook` fails when outputs are missing, come from the smoke profile,
-or come from code other than the code committed.
+ran in, its run time, and a *code hash*. :func:`check_notebook` fails when outputs are
+missing, come from the smoke profile, come from code or library versions other than those
+committed, or when ``book/metrics/<stem>.json`` differs from the figures the notebook recorded.
+
+What the code hash covers, and why:
+
+* the notebook's code cells (whitespace at line ends aside; the Colab bootstrap cell, which
+  only fetches the package on Colab, left out);
+* the syntax tree, without docstrings and comments, of every ``utils`` module the notebook
+  imports, directly or through other modules: they compute the results. Left out are the
+  modules in :data:`NOT_HASHED`, which compute none of a chapter's figures (this checker and
+  executor, the metrics display, the widget views built from figures already computed, the
+  package's paths and its ``__init__``): editing them must not make every notebook stale;
+* the chapter's own full-profile sizes in ``utils/profile.py`` (not the other chapters', and
+  not the smoke sizes, which produce no committed output);
+* the versions of the libraries that compute the results (:data:`RESULT_PACKAGES`), as pinned
+  in ``constraints.txt``: upgrading TensorFlow, Keras or NumPy in the lock makes every
+  notebook stale.
 
 Command line::
 
-    python -m utils.freshness execute chapters/01_bptt.ipynb [...]   # full profile
+    python -m utils.freshness execute chapters/01_bptt.ipynb [...]   # profile: RNNBOOK_PROFILE
     python -m utils.freshness check chapters/*.ipynb
+    python -m utils.freshness metrics chapters/*.ipynb    # rewrite book/metrics from the notebooks
 """
 
 from __future__ import annotations
@@ -17,19 +32,28 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import importlib.metadata
 import json
 import os
+import re
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .metrics import MetricsError, metrics_differences, metrics_json, recorded_metrics
+from .paths import LOCK_FILE, METRICS_DIR, REPO_ROOT
+from .profile import PROFILE_ENV, current_profile
+
 UTILS_DIR = Path(__file__).resolve().parent
 METADATA_KEY = "rnnbook"
-# Budgets on a 2-core CPU, seconds, per notebook stem (default for the others).
+# Planned run times on a 2-core CPU, seconds, per notebook stem (default for the others).
+# A budget is a benchmark figure, not a test: a run over it is reported, and only a run over
+# BUDGET_FAILURE_FACTOR times it fails (that still catches a notebook running the wrong sizes,
+# while a machine shared with other work cannot fail the check).
 # 02_mnist_rnn: the plan was 720 s; its full run (6 SimpleRNN runs of 15 epochs, LSTM, GRU)
 # measured 1,056 s on the reference 2-core machine, so its budget is set to what it needs.
 # 06_dropout: planned for 360 s; the run whose outputs are committed (12 runs of 10 epochs)
@@ -39,6 +63,17 @@ FULL_BUDGET_S = {"02_mnist_rnn": 1200, "04_creative_rnn": 720, "06_dropout": 480
 DEFAULT_FULL_BUDGET_S = 360
 SMOKE_BUDGET_S = {"09_seq2seq": 90}
 DEFAULT_SMOKE_BUDGET_S = 60
+BUDGET_FAILURE_FACTOR = 3
+
+# Libraries whose version changes the figures a notebook computes (names as in constraints.txt).
+RESULT_PACKAGES = ("tensorflow_cpu", "keras", "numpy")
+# TensorFlow's C++ logging (absl banner, CPU feature notes, harmless grappler errors) is no
+# output of the chapter. Its info and warning lines are silenced before TF loads; what TF 2.21
+# prints before its logging starts ignores that variable, so the kernel also leaves C-level
+# output on the executor's console instead of copying it into the notebook (Python's own
+# warnings still reach the notebook: their causes are fixed, not hidden).
+QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
 
 
 BOOTSTRAP_TAG = "colab-bootstrap"  # tools/sync_colab_bootstrap.py: fetches the package on Colab, computes no result
@@ -137,15 +172,15 @@ def module_hash(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
-# Modules that execute, check and record, but compute none of a chapter's results: editing the
-# checker must not make every notebook stale.
-NOT_HASHED = {"freshness"}
+# Modules that execute, check, record or display, but compute none of a chapter's figures
+# ("" is the package's __init__).
+NOT_HASHED = {"", "freshness", "metrics", "paths", "widgets"}
 
 
 def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
     """The ``utils`` modules a notebook imports, directly or through other modules
     (except the tooling in NOT_HASHED)."""
-    pending = {""}
+    pending: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
             pending |= _imported_utils_modules(_parse_python(cell.source), package_relative=False)
@@ -161,14 +196,47 @@ def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
     return sorted(seen)
 
 
-def fingerprint(nb: nbformat.NotebookNode, stem: str) -> dict[str, Any]:
-    """The code hash of notebook `stem` and its parts: cells, imported modules, its sizes."""
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def locked_versions(lock: Path | None = None) -> dict[str, str]:
+    """The versions of :data:`RESULT_PACKAGES` pinned in the lock file (constraints.txt)."""
+    lock = LOCK_FILE if lock is None else lock
+    pins = {}
+    for line in lock.read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("==", 1)
+            pins[_canonical(name.strip())] = version.split(";")[0].strip()
+    missing = [name for name in RESULT_PACKAGES if name not in pins]
+    if missing:
+        raise ValueError(f"{lock.name} pins no version of {', '.join(missing)}")
+    return {name: pins[name] for name in RESULT_PACKAGES}
+
+
+def installed_versions() -> dict[str, str | None]:
+    """The versions of :data:`RESULT_PACKAGES` installed where this runs (None if absent)."""
+    found: dict[str, str | None] = {}
+    for name in RESULT_PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def fingerprint(nb: nbformat.NotebookNode, stem: str,
+                versions: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The code hash of notebook `stem` and its parts: cells, imported modules, its sizes and
+    the library versions (default: those pinned in the lock)."""
     modules = {f"utils/{_module_path(name).name}": module_hash(_module_path(name))
                for name in utils_dependencies(nb)}
     cells = cells_hash(nb)
     sizes = hashlib.sha256(chapter_sizes_source(stem).encode()).hexdigest()
-    combined = hashlib.sha256(json.dumps([cells, modules, sizes], sort_keys=True).encode()).hexdigest()
-    return {"code_hash": combined, "cells_hash": cells, "utils_hashes": modules, "sizes_hash": sizes}
+    versions = dict(sorted((locked_versions() if versions is None else versions).items()))
+    combined = hashlib.sha256(json.dumps([cells, modules, sizes, versions], sort_keys=True).encode()).hexdigest()
+    return {"code_hash": combined, "cells_hash": cells, "utils_hashes": modules, "sizes_hash": sizes,
+            "versions": versions}
 
 
 def notebook_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -183,8 +251,41 @@ def smoke_budget_s(stem: str) -> int:
     return SMOKE_BUDGET_S.get(stem, DEFAULT_SMOKE_BUDGET_S)
 
 
-def check_notebook(path: str | os.PathLike[str]) -> list[str]:
-    """Problems that make a committed notebook's outputs stale; empty when fresh."""
+def derived_metrics_json(nb: nbformat.NotebookNode, stem: str) -> str | None:
+    """The text ``book/metrics/<stem>.json`` must have, from the notebook's stamp and the
+    figures its outputs recorded; None when it records none."""
+    stamp = nb.metadata.get(METADATA_KEY) or {}
+    outputs = (output for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", []))
+    figures = recorded_metrics(outputs, stem, profile=stamp.get("profile"))
+    if figures is None:
+        return None
+    return metrics_json(stem, stamp.get("profile"), stamp.get("code_hash"), figures)
+
+
+def _metrics_problems(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path) -> list[str]:
+    metrics_file = metrics_dir / f"{path.stem}.json"
+    try:
+        expected = derived_metrics_json(nb, path.stem)
+    except MetricsError as error:
+        return [f"{path.name}: {error}"]
+    if expected is None:
+        return [f"{metrics_file.name}: exists, but {path.name} records no figures"] if metrics_file.exists() else []
+    if not metrics_file.is_file():
+        return [f"{path.name}: its figures are not in book/metrics/{metrics_file.name}; "
+                f"run `python -m utils.freshness metrics {path}`"]
+    actual = metrics_file.read_text()
+    if actual == expected:
+        return []
+    try:
+        differences = metrics_differences(json.loads(expected), json.loads(actual))
+    except json.JSONDecodeError as error:
+        differences = [f"not JSON ({error})"]
+    return [f"{metrics_file.name}: differs from the figures {path.name} recorded: "
+            f"{'; '.join(differences) or 'layout'}"]
+
+
+def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None) -> list[str]:
+    """Problems that make a committed notebook's outputs or figures stale; empty when fresh."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     stamp = nb.metadata.get(METADATA_KEY)
@@ -200,6 +301,8 @@ def check_notebook(path: str | os.PathLike[str]) -> list[str]:
             changed.insert(0, "its sizes in utils/profile.py")
         if stamp.get("cells_hash") != current["cells_hash"]:
             changed.insert(0, "its code cells")
+        if stamp.get("versions") != current["versions"]:
+            changed.append(f"library versions {stamp.get('versions')} -> {current['versions']}")
         problems.append(f"{path.name}: outputs come from other code (changed: {', '.join(changed) or 'imports'}); "
                         f"run `make execute NB={path}`")
     for index, cell in enumerate(nb.cells):
@@ -208,65 +311,128 @@ def check_notebook(path: str | os.PathLike[str]) -> list[str]:
             problems.append(f"{path.name}: code cell {index} has no outputs from the run")
             break
     runtime = stamp.get("runtime_s")
-    if runtime is None or runtime > full_budget_s(path.stem):
-        problems.append(f"{path.name}: full-profile run time {runtime} s is over the budget "
-                        f"of {full_budget_s(path.stem)} s")
-    metrics_file = REPO_ROOT / "book" / "metrics" / f"{path.stem}.json"
-    if metrics_file.exists():
-        recorded = json.loads(metrics_file.read_text())
-        if recorded.get("code_hash") != current["code_hash"] or recorded.get("profile") != "full":
-            problems.append(f"{metrics_file.name}: metrics come from other code or profile than the notebook")
+    limit = BUDGET_FAILURE_FACTOR * full_budget_s(path.stem)
+    if runtime is None or runtime > limit:
+        problems.append(f"{path.name}: full-profile run time {runtime} s is over {BUDGET_FAILURE_FACTOR} x its "
+                        f"budget of {full_budget_s(path.stem)} s: is it running the right sizes?")
+    problems += _metrics_problems(nb, path, METRICS_DIR if metrics_dir is None else metrics_dir)
     return problems
 
 
-def execute_notebook(path: str | os.PathLike[str], profile: str = "full",
-                     store: bool = True) -> float:
-    """Run every cell in `profile` in a fresh kernel; stamp and save when `store`. Returns seconds."""
+def budget_note(stem: str, seconds: float, budget: float) -> str:
+    """How a measured run time compares with its budget (a benchmark figure, not a verdict)."""
+    share = seconds / budget
+    verdict = "within" if share <= 1 else f"OVER ({share:.1f} x)"
+    return f"{stem}: {seconds:.1f} s, {verdict} its budget of {budget:.0f} s"
+
+
+class ExecutionRefused(RuntimeError):
+    """An execution that would destroy committed work or stamp a run it cannot vouch for."""
+
+
+def write_metrics(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path | None = None) -> Path | None:
+    """Write ``book/metrics/<stem>.json`` from the notebook's recorded figures (None if none)."""
+    text = derived_metrics_json(nb, path.stem)
+    if text is None:
+        return None
+    target = (METRICS_DIR if metrics_dir is None else metrics_dir) / f"{path.stem}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, target)
+    return target
+
+
+def execute_notebook(path: str | os.PathLike[str], store: bool = True,
+                     metrics_dir: Path | None = None) -> tuple[str, float]:
+    """Run every cell in a fresh kernel, in the profile of ``RNNBOOK_PROFILE`` (default full).
+
+    With `store`, a run that finishes writes the outputs and stamp into the notebook and its
+    figures into ``book/metrics``; a run that fails writes neither. Storing is refused for a
+    smoke run (it would replace the committed full-profile outputs) and when the installed
+    library versions differ from the lock (the stamp would name versions that did not run).
+    Returns (profile, seconds).
+    """
     from nbclient import NotebookClient
 
     path = Path(path).resolve()
+    profile = current_profile()
+    if store and profile != "full":
+        raise ExecutionRefused(
+            f"refusing to store {profile}-profile outputs in {path.name}: they would replace its committed "
+            f"full-profile outputs and figures; use --no-store to run it without saving")
+    if store:
+        installed, locked = installed_versions(), locked_versions()
+        if installed != locked:
+            raise ExecutionRefused(f"installed {installed} differ from the lock {locked}: `make venv` first")
     nb = nbformat.read(path, as_version=4)
-    previous = os.environ.get("RNNBOOK_PROFILE")
-    os.environ["RNNBOOK_PROFILE"] = profile  # inherited by the kernel
+    saved = {name: os.environ.get(name) for name in (PROFILE_ENV, *QUIET_TF_ENV)}
+    os.environ.update({PROFILE_ENV: profile, **QUIET_TF_ENV})  # inherited by the kernel
     try:
-        client = NotebookClient(nb, timeout=None, kernel_name="python3",
+        client = NotebookClient(nb, timeout=None, kernel_name="python3", extra_arguments=KERNEL_ARGUMENTS,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
-        client.execute()
+        client.execute()  # raises on the first failing cell: nothing below runs
         seconds = time.perf_counter() - start
     finally:
-        if previous is None:
-            os.environ.pop("RNNBOOK_PROFILE", None)
-        else:
-            os.environ["RNNBOOK_PROFILE"] = previous
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     if store:
         nb.metadata[METADATA_KEY] = {"profile": profile, "runtime_s": round(seconds, 1),
                                      **fingerprint(nb, path.stem)}
+        derived_metrics_json(nb, path.stem)  # recorded figures that contradict each other fail here
         nbformat.write(nb, path)
-    return seconds
+        write_metrics(nb, path, metrics_dir)
+    return profile, seconds
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.freshness")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("execute", help="execute notebooks and store their outputs")
-    run.add_argument("--profile", default="full", choices=("smoke", "full"))
-    run.add_argument("--no-store", action="store_true", help="time the run, keep the file as is")
+    run = sub.add_parser("execute", help="execute notebooks (profile: RNNBOOK_PROFILE, default full) "
+                                         "and store their outputs and figures")
+    run.add_argument("--no-store", action="store_true", help="time the run, keep the files as they are")
     run.add_argument("notebooks", nargs="+")
-    check = sub.add_parser("check", help="fail when committed outputs are stale")
+    check = sub.add_parser("check", help="fail when committed outputs or figures are stale")
     check.add_argument("notebooks", nargs="+")
+    rewrite = sub.add_parser("metrics", help="rewrite book/metrics/<stem>.json from the notebooks' figures")
+    rewrite.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "execute":
+        try:
+            profile = current_profile()
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"profile: {profile} ({'stored' if not args.no_store else 'not stored'})", flush=True)
         for notebook in args.notebooks:
-            seconds = execute_notebook(notebook, args.profile, store=not args.no_store)
-            print(f"{notebook}: {args.profile} profile ran in {seconds:.1f} s")
+            try:
+                profile, seconds = execute_notebook(notebook, store=not args.no_store)
+            except ExecutionRefused as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            stem = Path(notebook).stem
+            budget = full_budget_s(stem) if profile == "full" else smoke_budget_s(stem)
+            print(f"{profile} profile: {budget_note(stem, seconds, budget)}", flush=True)
         return 0
-    problems = [p for notebook in args.notebooks for p in check_notebook(notebook)]
-    for problem in problems:
-        print(f"STALE {problem}")
-    print(f"{len(args.notebooks) - len({p.split(':')[0] for p in problems})} fresh, "
-          f"{len({p.split(':')[0] for p in problems})} stale")
-    return 1 if problems else 0
+    if args.command == "metrics":
+        for notebook in args.notebooks:
+            nb = nbformat.read(notebook, as_version=4)
+            written = write_metrics(nb, Path(notebook))
+            print(f"{notebook}: {written.relative_to(REPO_ROOT) if written else 'records no figures'}")
+        return 0
+    stale = {}
+    for notebook in args.notebooks:
+        problems = check_notebook(notebook)
+        if problems:
+            stale[notebook] = problems
+        for problem in problems:
+            print(f"STALE {problem}")
+    print(f"{len(args.notebooks) - len(stale)} fresh, {len(stale)} stale")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Headline figures of a chapter, written where the claims ledger and the checks read them.
+"""Headline figures of a chapter: shown in the notebook, which is their only record.
 
-``record_metrics("01_bptt", grad_check_max_rel_error=3e-10)`` shows the figures in the
-notebook and, in the full profile only, writes ``book/metrics/01_bptt.json``:
-``{"notebook", "profile", "code_hash", "metrics": {name: value}}``. Metric names are
-part of the book's interface: keep them stable.
+``record_metrics("01_bptt", grad_check_max_rel_error=3e-10)`` displays the figures as an
+output of its cell: a table the reader sees, and the same figures as JSON under the MIME type
+:data:`METRICS_MIME`. It writes no file. ``book/metrics/<stem>.json``, which the claims ledger
+reads, is *derived* from the executed notebook by ``python -m utils.freshness execute`` after
+a run that succeeded, and ``python -m utils.freshness check`` fails when the two disagree. So an
+interactive run, a smoke run or a failed run cannot change the committed figures, and a figure
+edited by hand is caught. Metric names are part of the book's interface: keep them stable.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .freshness import REPO_ROOT, notebook_fingerprint
+from .paths import CHAPTERS_DIR, METRICS_DIR
 from .profile import current_profile
 
-METRICS_DIR = REPO_ROOT / "book" / "metrics"
+METRICS_MIME = "application/vnd.rnnbook.metrics+json"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class MetricsError(ValueError):
+    """A notebook's recorded figures are missing, contradictory or disagree with the JSON."""
 
 
 def _plain(name: str, value: Any) -> float | int | str | list:
@@ -33,33 +40,90 @@ def _plain(name: str, value: Any) -> float | int | str | list:
     return value
 
 
-def record_metrics(notebook: str, **metrics: Any) -> dict[str, Any]:
-    """Record a chapter's headline figures; write them to disk in the full profile.
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
 
-    Returns the record. `notebook` is the notebook's stem, e.g. ``"01_bptt"``.
-    """
+
+def metrics_record(notebook: str, **metrics: Any) -> dict[str, Any]:
+    """The record of a call to :func:`record_metrics`, checked: names snake_case, values finite."""
     if not metrics:
         raise ValueError("record_metrics needs at least one metric")
     for name in metrics:
         if not _NAME.match(name):
             raise ValueError(f"metric name {name!r} must be snake_case")
-    notebook_path = REPO_ROOT / "chapters" / f"{notebook}.ipynb"
-    if not notebook_path.is_file():
-        raise FileNotFoundError(f"no notebook {notebook_path.name} in chapters/")
-    record = {
-        "notebook": notebook,
-        "profile": current_profile(),
-        "code_hash": notebook_fingerprint(notebook_path)["code_hash"],
-        "metrics": {name: _plain(name, value) for name, value in sorted(metrics.items())},
-    }
-    if record["profile"] == "full":
-        METRICS_DIR.mkdir(parents=True, exist_ok=True)
-        (METRICS_DIR / f"{notebook}.json").write_text(json.dumps(record, indent=2) + "\n")
-    return record
+    if not (CHAPTERS_DIR / f"{notebook}.ipynb").is_file():
+        raise FileNotFoundError(f"no notebook {notebook}.ipynb in chapters/")
+    return {"notebook": notebook, "profile": current_profile(),
+            "metrics": {name: _plain(name, value) for name, value in sorted(metrics.items())}}
+
+
+def record_metrics(notebook: str, **metrics: Any) -> None:
+    """Show a chapter's headline figures as an output of this cell, where the book records them.
+
+    `notebook` is the notebook's stem, e.g. ``"01_bptt"``. Nothing is written to disk.
+    """
+    from IPython.display import display
+
+    record = metrics_record(notebook, **metrics)
+    rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in record["metrics"].items())
+    table = (f"**Figures recorded by this chapter** ({record['profile']} profile; the claims ledger "
+             f"reads them)\n\n| metric | value |\n|---|---|\n{rows}\n")
+    display({METRICS_MIME: record, "text/markdown": table, "text/plain": table}, raw=True)
+
+
+def recorded_metrics(outputs: Iterable[Mapping[str, Any]], notebook: str,
+                     profile: str | None) -> dict[str, Any] | None:
+    """Every figure the outputs of `notebook`'s cells recorded, merged; None if none was.
+
+    Several calls may record different figures; one figure recorded twice with two values, a
+    record of another notebook, or one made in another profile than `profile` (the run's) are
+    errors.
+    """
+    merged: dict[str, Any] = {}
+    for output in outputs:
+        record = output.get("data", {}).get(METRICS_MIME)
+        if record is None:
+            continue
+        if record.get("notebook") != notebook:
+            raise MetricsError(f"{notebook}: a cell records figures for {record.get('notebook')!r}")
+        if record.get("profile") != profile:
+            raise MetricsError(f"{notebook}: figures recorded in the {record.get('profile')!r} profile, "
+                               f"but the run's profile is {profile!r}")
+        for name, value in record["metrics"].items():
+            if name in merged and merged[name] != value:
+                raise MetricsError(f"{notebook}: metric {name!r} is recorded twice, as {merged[name]!r} "
+                                   f"and {value!r}")
+            merged[name] = value
+    return dict(sorted(merged.items())) if merged else None
+
+
+def metrics_json(notebook: str, profile: str, code_hash: str, metrics: Mapping[str, Any]) -> str:
+    """The text of ``book/metrics/<notebook>.json``, byte for byte."""
+    record = {"notebook": notebook, "profile": profile, "code_hash": code_hash, "metrics": dict(metrics)}
+    return json.dumps(record, indent=2) + "\n"
+
+
+def metrics_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """Each metric (or record field) on which two metrics records disagree, named."""
+    found = [f"{key}: file {actual.get(key)!r}, notebook {expected.get(key)!r}"
+             for key in ("notebook", "profile", "code_hash") if expected.get(key) != actual.get(key)]
+    want, have = expected.get("metrics", {}), actual.get("metrics", {})
+    for name in sorted(set(want) | set(have)):
+        if name not in have:
+            found.append(f"{name}: missing from the file (notebook {want[name]!r})")
+        elif name not in want:
+            found.append(f"{name}: in the file ({have[name]!r}) but not recorded by the notebook")
+        elif want[name] != have[name]:
+            found.append(f"{name}: file {have[name]!r}, notebook {want[name]!r}")
+    return found
 
 
 def read_metrics(notebook: str) -> dict[str, Any]:
-    """The metrics a full-profile run of `notebook` recorded."""
+    """The metrics a full-profile run of `notebook` recorded (from ``book/metrics``)."""
     path = METRICS_DIR / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run `make execute NB=chapters/{notebook}.ipynb`")

@@ -1,0 +1,10 @@
+"""Where the book's files live, defined once for the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS_DIR = REPO_ROOT / "chapters"
+METRICS_DIR = REPO_ROOT / "book" / "metrics"
+LOCK_FILE = REPO_ROOT / "constraints.txt"
