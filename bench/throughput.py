@@ -18,8 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bench.common import (RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread,
-                          write_results)
+from bench.common import RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread, write_results
 
 CELLS = ("simple", "lstm", "gru")
 STEPS = INPUTS = 28
