@@ -344,3 +344,42 @@ def test_check_counts_notebooks_not_problems(notebook, recorded, tmp_path, capsy
     assert freshness.main(["check", str(path), str(other)]) == 1
     out = capsys.readouterr().out
     assert out.count("STALE") == 3 and out.strip().endswith("1 fresh, 1 stale")
+
+
+# ----------------------------------------------------------------- what committed outputs show
+
+
+@pytest.mark.parametrize("output, found", [
+    (nbformat.v4.new_output("stream", name="stderr", text=(
+        "/work/main/.venv/lib/python3.11/site-packages/keras/src/trainers/trainer.py:248: UserWarning: x\n")),
+     "machine path"),
+    (nbformat.v4.new_output("stream", name="stderr", text=(
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")),
+     "TensorFlow log line"),
+    (nbformat.v4.new_output("stream", name="stderr", text=(
+        "E0000 00:00:1795870410.700510    6155 node_def_util.cc:682] NodeDef mentions attribute\n")),
+     "TensorFlow log line"),
+    (nbformat.v4.new_output("stream", name="stdout", text=(
+        "WARNING:tensorflow:5 out of the last 5 calls to <function pfor.<locals>.f> triggered retracing\n")),
+     "TensorFlow log line"),
+    (nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=["ValueError: x"]), "ends in ValueError"),
+    (nbformat.v4.new_output("stream", name="stderr", text="Traceback (most recent call last):\n  File ..."),
+     "shows a traceback"),
+    (nbformat.v4.new_output("display_data", data={"text/plain": "saved to /tmp/model.keras"}), "machine path"),
+])
+def test_outputs_a_reader_should_not_see_are_found(output, found):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.cells[0].outputs = [output]
+    problems = freshness.output_problems(nb, "nb.ipynb")
+    assert len(problems) == 1 and found in problems[0]
+
+
+def test_a_deliberate_error_is_allowed_in_a_tagged_cell_only():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="x",
+                                                  traceback=["Traceback (most recent call last)", "ValueError"])]
+    assert freshness.output_problems(nb, "nb.ipynb")
+    nb.cells[0].metadata["tags"] = ["raises-exception"]
+    assert freshness.output_problems(nb, "nb.ipynb") == []
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="accuracy 0.98 in 6.9 s/epoch\n")]
+    assert freshness.output_problems(nb, "nb.ipynb") == []

@@ -3,7 +3,8 @@
 Each notebook executed by ``make execute`` carries ``metadata.rnnbook``: the profile it
 ran in, its run time, and a *code hash*. :func:`check_notebook` fails when outputs are
 missing, come from the smoke profile, come from code or library versions other than those
-committed, or when ``book/metrics/<stem>.json`` differs from the figures the notebook recorded.
+committed, when an output shows a machine path, an unintended traceback or a TensorFlow log
+line, or when ``book/metrics/<stem>.json`` differs from the figures the notebook recorded.
 
 What the code hash covers, and why:
 
@@ -284,6 +285,49 @@ def _metrics_problems(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path) 
             f"{'; '.join(differences) or 'layout'}"]
 
 
+# What a committed output must not show a reader: where the book was run, a traceback nobody
+# meant to show, or TensorFlow's process log (see QUIET_TF_ENV).
+MACHINE_PATH = re.compile(r"(?:/root/|/home/[^/\s]+/|/work/|/tmp/|/Users/|site-packages|dist-packages|\.venv/"
+                          r"|[A-Za-z]:\\Users\\)")
+TF_LOG_LINE = re.compile(r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ |WARNING: All log messages before absl"
+                         r"|(?:WARNING|INFO|ERROR):tensorflow:)", re.MULTILINE)
+TRACEBACK = "Traceback (most recent call last)"
+DEMONSTRATION_TAG = "raises-exception"  # a cell whose error is the point (nbval and myst-nb know the tag)
+
+
+def _output_texts(output: Mapping[str, Any]) -> list[str]:
+    if output.get("output_type") == "stream":
+        return [output.get("text", "")]
+    if output.get("output_type") == "error":
+        return ["\n".join(output.get("traceback", []))]
+    data = output.get("data", {})
+    return [data[kind] for kind in ("text/plain", "text/html", "text/markdown", "text/latex")
+            if isinstance(data.get(kind), str)]
+
+
+def output_problems(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """Committed outputs that show a machine path, an unintended traceback or a TF log line."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        demonstration = DEMONSTRATION_TAG in cell.get("metadata", {}).get("tags", [])
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and not demonstration:
+                problems.append(f"{name}: code cell {index} ends in {output.get('ename')} (tag the cell "
+                                f"{DEMONSTRATION_TAG!r} if the error is the point)")
+            for text in _output_texts(output):
+                found = MACHINE_PATH.search(text)
+                if found:
+                    problems.append(f"{name}: code cell {index} shows a machine path ({found.group(0)!r})")
+                if TF_LOG_LINE.search(text):
+                    problems.append(f"{name}: code cell {index} shows a TensorFlow log line "
+                                    f"({TF_LOG_LINE.search(text).group(0).strip()!r})")
+                if TRACEBACK in text and not demonstration:
+                    problems.append(f"{name}: code cell {index} shows a traceback")
+    return problems
+
+
 def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None) -> list[str]:
     """Problems that make a committed notebook's outputs or figures stale; empty when fresh."""
     path = Path(path)
@@ -315,6 +359,7 @@ def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None
     if runtime is None or runtime > limit:
         problems.append(f"{path.name}: full-profile run time {runtime} s is over {BUDGET_FAILURE_FACTOR} x its "
                         f"budget of {full_budget_s(path.stem)} s: is it running the right sizes?")
+    problems += output_problems(nb, path.name)
     problems += _metrics_problems(nb, path, METRICS_DIR if metrics_dir is None else metrics_dir)
     return problems
 
