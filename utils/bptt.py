@@ -7,6 +7,7 @@ computes ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)`` with output ``Y_t = h_t``
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -157,13 +158,35 @@ def gradient_norm_vs_lag(spectral_radius: float, lags: int, activation: str | No
     params = {"Wx": rng.normal(0, 1 / np.sqrt(n_inputs), (n_inputs, n_units)),
               "Wh": recurrent_matrix(n_units, spectral_radius, rng),
               "b": np.zeros(n_units)}
-    layer = keras_simple_rnn(params, activation)
-    X = tf.Variable(rng.normal(0, input_scale, (1, lags, n_inputs)))
-    with tf.GradientTape() as tape:
-        h_last = layer(X)[:, -1]
-    jacobian = tape.jacobian(h_last, X)  # (1, units, 1, time, inputs)
+    layer, jacobian_of_last_state = _last_state_jacobian(activation, n_inputs, n_units)
+    layer.set_weights([params["Wx"], params["Wh"], params["b"]])
+    X = tf.constant(rng.normal(0, input_scale, (1, lags, n_inputs)))
+    jacobian = jacobian_of_last_state(X)  # (1, units, 1, time, inputs)
     norms = tf.norm(tf.transpose(jacobian[0, :, 0], (1, 0, 2)), axis=(1, 2)).numpy()
     return norms[::-1]  # index = lag
+
+
+@functools.cache
+def _last_state_jacobian(activation: str | None, n_inputs: int, n_units: int):
+    """One SimpleRNN layer per configuration and a compiled ``d h_T / d X`` over it.
+
+    Called eagerly, ``tape.jacobian`` builds a new ``tf.function`` for its vectorised loop at
+    every call, and TensorFlow warns about the retracing; traced once here, it runs as one graph
+    for every draw (the caller sets the layer's weights first).
+    """
+    import tensorflow as tf
+
+    layer = keras_simple_rnn({"Wx": np.zeros((n_inputs, n_units)), "Wh": np.zeros((n_units, n_units)),
+                              "b": np.zeros(n_units)}, activation)
+
+    @tf.function(reduce_retracing=True)
+    def jacobian_of_last_state(X):
+        with tf.GradientTape() as tape:
+            tape.watch(X)
+            h_last = layer(X)[:, -1]
+        return tape.jacobian(h_last, X)
+
+    return layer, jacobian_of_last_state
 
 
 # ------------------------------------------------------------- truncated BPTT

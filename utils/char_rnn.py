@@ -144,7 +144,9 @@ def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.n
             log.train_loss.append(float(logs["loss"]))
             log.val_loss.append(float(logs["val_loss"]))
 
-    char_model.model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
+    # shuffle=False: the windows dataset shuffles itself; Keras ignores (and warns about) the
+    # default shuffle=True on a dataset.
+    char_model.model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0, shuffle=False,
                          validation_data=window_dataset(val_ids, seq_len, batch_size, seed),
                          callbacks=[EpochTimer()])
     return log
