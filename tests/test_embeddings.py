@@ -1,3 +1,7 @@
+import contextlib
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -138,6 +142,35 @@ def test_bad_sampler_arguments_are_clear_errors():
         sampler.sample(np.array([[2]]), 1, rng)
     with pytest.raises(ValueError, match=r"\(n, k\)"):
         E.negatives_equal_to_context(np.array([1, 2]), np.array([1, 2]))
+
+
+@contextlib.contextmanager
+def _no_hang(seconds: float):
+    """Turn a hang into a test failure: SIGALRM interrupts the Python-level sampling loop."""
+    def expire(*_):
+        raise TimeoutError(f"still running after {seconds} s: the sampler hangs")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("counts", [
+    [0, 0, np.inf, 3.0, 2.0],  # every probability NaN: the rejection loop never ended
+    [0, 0, np.nan, 3.0, 2.0],
+    [0, 0, 1e15, 1.0, 0.0],  # one word holds all but 3e-12 of the mass
+    [0, 0, 1e300, 1e-300, 0.0],  # the second word's share underflows to zero
+])
+def test_counts_that_would_hang_the_sampler_are_rejected_before_sampling(counts):
+    rng = np.random.default_rng(0)
+    start = time.monotonic()
+    with _no_hang(5), pytest.raises(ValueError, match="counts|mass|two words"):
+        E.NegativeSampler(np.array(counts)).sample(np.array([2, 2, 3]), 4, rng)
+    assert time.monotonic() - start < 1
 
 
 def test_the_tutorial_sampler_draws_the_context_word_as_a_negative():

@@ -178,6 +178,10 @@ def skipgram_pairs(ids: np.ndarray, sentence_of: np.ndarray, window: int, rng: n
 
 # ----------------------------------------------------------------- negative samples
 
+# A context word with sampling probability p needs 1 / (1 - p) draws per negative on average.
+MIN_OTHER_MASS = 1e-6
+
+
 class NegativeSampler:
     """Draws negative context words from the unigram distribution raised to `power` (0.75 in
     word2vec), never the positive context word itself.
@@ -189,16 +193,25 @@ class NegativeSampler:
 
     def __init__(self, counts: np.ndarray, power: float = 0.75, excluded_ids: Sequence[int] = (0, 1)):
         counts = np.asarray(counts, dtype=np.float64)
-        if counts.ndim != 1 or (counts < 0).any():
-            raise ValueError("counts must be a 1-D array of non-negative counts")
+        # NaN passes `< 0` and inf makes every probability NaN: either would hang `sample`
+        if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any():
+            raise ValueError("counts must be a 1-D array of finite, non-negative counts")
         if not np.isfinite(power) or power < 0:
             raise ValueError(f"power must be finite and >= 0, got {power}")
-        weights = np.where(counts > 0, counts, 0.0) ** power
+        with np.errstate(over="ignore"):
+            weights = np.where(counts > 0, counts, 0.0) ** power
         weights[list(excluded_ids)] = 0.0  # padding and [UNK] are never negatives
-        if np.count_nonzero(weights) < 2:
-            # with one candidate, a context equal to it could never get a different negative
+        if not np.isfinite(weights.sum()):
+            raise ValueError(f"counts ** {power} overflows; scale the counts down")
+        probabilities = weights / weights.sum() if weights.sum() > 0 else weights
+        # Rejection redraws a clash with probability p(context); it ends only if at least
+        # two words keep a drawable share, and in practice only if no word holds nearly all.
+        if np.count_nonzero(probabilities) < 2:
             raise ValueError("at least two words must have a positive count to draw negatives")
-        self.probabilities = weights / weights.sum()
+        if probabilities.max() > 1 - MIN_OTHER_MASS:
+            raise ValueError(f"one word holds {probabilities.max():.12g} of the sampling mass; the others "
+                             f"need at least {MIN_OTHER_MASS:g} for its negatives to be drawn")
+        self.probabilities = probabilities
         self._cumulative = np.cumsum(self.probabilities)
 
     def _draw(self, size, rng: np.random.Generator) -> np.ndarray:
