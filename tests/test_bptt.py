@@ -91,3 +91,32 @@ def test_truncated_training_learns_a_short_echo_and_records_a_curve():
     assert run.val_accuracy[-1] > 0.9  # chance is 0.5
     with pytest.raises(ValueError):
         bptt.train_truncated(0, 2, 4, 2, 10, 10, 1, 0.01)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"curve_points": 0}, "curve_points"),  # recorded only the untrained model
+    ({"curve_points": -1}, "curve_points"),
+    ({"curve_points": 41}, "curve_points"),  # more points than training steps
+    ({"learning_rate": float("nan")}, "learning_rate"),  # trained NaN weights, reported 0.6
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"learning_rate": float("inf")}, "learning_rate"),
+    ({"streams": 0}, "streams"),  # every accuracy was NaN
+    ({"units": 0}, "units"),
+    ({"units": True}, "units"),
+    ({"truncation": 2.5}, "truncation"),
+    ({"train_steps": 2}, "train_steps"),  # no step past the lag
+    ({"eval_steps": 0}, "eval_steps"),
+    ({"lag": 0}, "lag"),
+])
+def test_bad_training_arguments_are_clear_errors_before_training(changes, message):
+    arguments = dict(truncation=4, lag=2, units=4, streams=2, train_steps=40, eval_steps=20,
+                     curve_points=2, learning_rate=0.01, seed=0) | changes
+    with pytest.raises(ValueError, match=message):
+        bptt.train_truncated(**arguments)
+
+
+@pytest.mark.parametrize("radius", [float("nan"), float("inf"), 0.0, -1.0, "2"])
+def test_a_bad_spectral_radius_is_a_clear_error(radius):
+    with pytest.raises(ValueError, match="spectral_radius"):
+        bptt.recurrent_matrix(3, radius, np.random.default_rng(0))
+    assert np.isfinite(bptt.recurrent_matrix(3, 0.9, np.random.default_rng(0))).all()

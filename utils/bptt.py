@@ -37,6 +37,20 @@ def rnn_forward(X: np.ndarray, params: Params) -> np.ndarray:
     return np.stack(outputs, axis=1)
 
 
+def _check_int(name: str, value, minimum: int) -> int:
+    # bool is an int to Python, but True units or streams is a mistake, not a size
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
 def check_cost_steps(steps: int, cost_steps: Sequence[int]) -> list[int]:
     cost_steps = sorted(set(int(t) for t in cost_steps))
     if not cost_steps or cost_steps[0] < 0 or cost_steps[-1] >= steps:
@@ -142,8 +156,8 @@ def tape_gradients(X: np.ndarray, params: Params, targets: np.ndarray,
 
 def recurrent_matrix(n_units: int, spectral_radius: float, rng: np.random.Generator) -> np.ndarray:
     """A random Gaussian matrix rescaled so its largest |eigenvalue| is `spectral_radius`."""
-    if spectral_radius <= 0:
-        raise ValueError("spectral_radius must be positive")
+    _check_int("n_units", n_units, 1)
+    _check_positive("spectral_radius", spectral_radius)  # NaN would give a NaN matrix
     matrix = rng.normal(0, 1 / np.sqrt(n_units), (n_units, n_units))
     return matrix * (spectral_radius / np.max(np.abs(np.linalg.eigvals(matrix))))
 
@@ -230,11 +244,21 @@ def train_truncated(truncation: int, lag: int, units: int, streams: int, train_s
     The state is carried from one chunk to the next (the forward pass sees the whole
     stream), but each update back-propagates only inside its chunk.
     """
+    _check_int("truncation", truncation, 1)
+    _check_int("units", units, 1)
+    _check_int("streams", streams, 1)  # streams=0 made every accuracy 0/0 = NaN
+    _check_int("lag", lag, 1)
+    _check_int("train_steps", train_steps, lag + 1)  # the echo task needs steps past the lag
+    _check_int("eval_steps", eval_steps, lag + 1)
+    # fewer than one point recorded only the untrained model; more than one per step repeats points
+    _check_int("curve_points", curve_points, 1)
+    if curve_points > train_steps:
+        raise ValueError(f"curve_points must be <= train_steps ({train_steps}), got {curve_points}")
+    _check_positive("learning_rate", learning_rate)  # NaN trained NaN weights without a word
+    _check_int("seed", seed, 0)
     import keras
     import tensorflow as tf
 
-    if truncation < 1:
-        raise ValueError("truncation must be >= 1")
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((None, 1))
     state_in = keras.Input((units,))
