@@ -5,15 +5,15 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
-VENDOR    := book/_static_widgets/vendor/VERSIONS
 NB        ?= $(wildcard chapters/*.ipynb)
 SITE      := _build/html
 PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
-.PHONY: book test execute serve clean lock venv chromium unit nbval freshness site browser smoke-times bench
+.PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
+	readme-times bench
 
-book: $(STAMP) $(VENDOR)  ## build the static site from the committed outputs
+book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Site built: open $(CURDIR)/$(SITE)/index.html (or run 'make serve')"
 
@@ -29,36 +29,46 @@ $(BENCH_STAMP): requirements-bench.txt | $(STAMP)  # PyTorch (CPU build) for the
 	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
 
-$(VENDOR): tools/vendor_widgets.py | $(STAMP)
+vendor: $(STAMP)  ## the widget/MathJax JS the site serves: checked against tools/vendor_manifest.json every time
 	$(PY) tools/vendor_widgets.py
 
 chromium:  ## the browser the browser test drives (Debian's package)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: $(STAMP) $(VENDOR) chromium  ## everything CI checks
-	$(MAKE) unit freshness nbval site browser
+test: $(STAMP) vendor chromium  ## everything CI checks
+	$(MAKE) unit lint freshness nbval site browser
 
 unit: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -q
+
+lint: $(STAMP)  ## pyflakes' rules and import order (ruff) over the code and the notebooks
+	$(VENV)/bin/ruff check utils tests tools bench book/_ext conftest.py
+	$(VENV)/bin/nbqa ruff chapters
 
 freshness: $(STAMP)
 	$(PY) -m utils.freshness check chapters/*.ipynb
 
 nbval: $(STAMP)
-	RNNBOOK_PROFILE=smoke $(PY) -m pytest --nbval-lax -p no:cacheprovider chapters -q
+	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest --nbval-lax -p no:cacheprovider chapters -q
 
-smoke-times: $(STAMP)  ## run the notebooks in the smoke profile and record their times for the landing page
-	RNNBOOK_PROFILE=smoke RNNBOOK_RECORD_SMOKE_TIMES=1 $(PY) -m pytest --nbval-lax -p no:cacheprovider $(NB) -q
+smoke-times: $(STAMP)  ## run the notebooks in the smoke profile; record their times (landing page, README)
+	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 RNNBOOK_RECORD_SMOKE_TIMES=1 \
+		$(PY) -m pytest --nbval-lax -p no:cacheprovider $(NB) -q
+	$(PY) tools/sync_readme_times.py
 
-site: $(STAMP) $(VENDOR)
+readme-times: $(STAMP)  ## rewrite the README's run-time table from the recorded times
+	$(PY) tools/sync_readme_times.py
+
+site: $(STAMP) vendor
 	rm -rf _build
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 
 browser: $(STAMP) chromium
 	$(PY) -m pytest tests/browser -q
 
-execute: $(STAMP)  ## re-run notebooks in the full profile and store outputs (NB=chapters/01_bptt.ipynb)
+execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)
+	$(PY) tools/sync_readme_times.py
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 17 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run

@@ -3,12 +3,18 @@
 `npm pack` downloads each package tarball from the npm registry; its sha512 must equal
 the integrity pinned below (the same value a package-lock.json would hold). The files
 the site needs, and the packages' licences, are copied to book/_static_widgets/vendor/.
+
+Every run also checks the files already in place against tools/vendor_manifest.json (the
+sha256 of each file the site serves, committed): a deleted, changed or added file makes it
+fetch and verify the packages again, and the result must match the manifest too.
+``--write-manifest`` rewrites the manifest after a deliberate version change.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "book" / "_static_widgets" / "vendor"
+MANIFEST = Path(__file__).resolve().parent / "vendor_manifest.json"
 
 PACKAGES = {
     "@jupyter-widgets/html-manager@1.0.15": (
@@ -75,11 +82,27 @@ def integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
 
-def main() -> int:
+def served_digests(target: Path | None = None) -> dict[str, str]:
+    """{path relative to `target` (default: the served folder): sha256} of every file in it."""
+    target = TARGET if target is None else target
+    return {path.relative_to(target).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(target.rglob("*")) if path.is_file()}
+
+
+def manifest_problems(target: Path | None = None, manifest: Path | None = None) -> list[str]:
+    """How the served files differ from the manifest (missing, changed, unexpected); [] if equal."""
+    target, manifest = TARGET if target is None else target, MANIFEST if manifest is None else manifest
+    wanted = json.loads(manifest.read_text())
+    found = served_digests(target) if target.is_dir() else {}
+    problems = [f"missing {name}" for name in sorted(set(wanted) - set(found))]
+    problems += [f"changed {name}" for name in sorted(set(wanted) & set(found)) if wanted[name] != found[name]]
+    problems += [f"unexpected {name}" for name in sorted(set(found) - set(wanted))]
+    return problems
+
+
+def fetch() -> int:
     stamp = TARGET / "VERSIONS"
     wanted = "\n".join(PACKAGES) + "\n"
-    if stamp.is_file() and stamp.read_text() == wanted:
-        return 0  # already in place
     shutil.rmtree(TARGET, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         for spec, (expected, folder, keep) in PACKAGES.items():
@@ -102,6 +125,27 @@ def main() -> int:
     (TARGET / "LICENSES.txt").write_text(LICENCES)
     stamp.write_text(wanted)
     print(f"widget JavaScript in {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--write-manifest"]:
+        MANIFEST.write_text(json.dumps(served_digests(), indent=1) + "\n")
+        return 0
+    problems = manifest_problems()
+    if not problems:
+        return 0  # in place and unchanged
+    if TARGET.exists():
+        print(f"served widget files differ from {MANIFEST.name} ({'; '.join(problems[:5])}): fetching again",
+              file=sys.stderr)
+    status = fetch()
+    if status:
+        return status
+    problems = manifest_problems()
+    if problems:
+        print(f"fetched files differ from {MANIFEST.name}: {'; '.join(problems[:5])}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,31 @@
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("sync_readme_times", REPO_ROOT / "tools" / "sync_readme_times.py")
+sync = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sync)
+
+
+def test_the_readme_times_are_the_recorded_times():
+    assert sync.main(["--check"]) == 0, "run `make readme-times`"
+
+
+def test_the_table_follows_the_stamps_and_the_smoke_record(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "book").mkdir()
+    for stem, runtime in (("01_a", 204.3), ("02_b", 1014.0)):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["rnnbook"] = {"profile": "full", "runtime_s": runtime}
+        nbformat.write(nb, tmp_path / "chapters" / f"{stem}.ipynb")
+    (tmp_path / "book" / "smoke_times.json").write_text(json.dumps({"01_a": 29.1}))
+    table = sync.times_table(tmp_path)
+    assert "| `01_a` | 29 s | 3.4 min |" in table and "| `02_b` | — | 16.9 min |" in table
+    assert "| **all chapters** | 29 s | 20.3 min |" in table
+    readme = f"intro\n{sync.START}\nold table\n{sync.END}\nrest\n"
+    assert sync.synced(readme, table) == f"intro\n{sync.START}\n{table}\n{sync.END}\nrest\n"
+    shutil.rmtree(tmp_path / "chapters")

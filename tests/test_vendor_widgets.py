@@ -1,0 +1,44 @@
+import importlib.util
+import json
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("vendor_widgets", REPO_ROOT / "tools" / "vendor_widgets.py")
+vendor = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(vendor)
+
+
+def _served(tmp_path):
+    target = tmp_path / "vendor"
+    (target / "requirejs").mkdir(parents=True)
+    (target / "requirejs" / "require.js").write_text("var requirejs;")
+    (target / "VERSIONS").write_text("requirejs@2.3.8\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(vendor.served_digests(target)))
+    return target, manifest
+
+
+def test_served_files_are_checked_every_time(tmp_path):
+    target, manifest = _served(tmp_path)
+    assert vendor.manifest_problems(target, manifest) == []
+    (target / "requirejs" / "require.js").write_text("var requirejs; alert('appended')")
+    assert vendor.manifest_problems(target, manifest) == ["changed requirejs/require.js"]
+    (target / "requirejs" / "require.js").unlink()
+    (target / "extra.js").write_text("")
+    assert vendor.manifest_problems(target, manifest) == ["missing requirejs/require.js", "unexpected extra.js"]
+
+
+def test_a_damaged_copy_is_fetched_again_and_must_then_match(tmp_path, monkeypatch):
+    target, manifest = _served(tmp_path)
+    monkeypatch.setattr(vendor, "TARGET", target)
+    monkeypatch.setattr(vendor, "MANIFEST", manifest)
+    fetched = []
+    monkeypatch.setattr(vendor, "fetch", lambda: fetched.append(True) or 0)
+    assert vendor.main([]) == 0 and fetched == []  # intact: nothing to do
+    (target / "requirejs" / "require.js").unlink()
+    assert vendor.main([]) == 1 and fetched == [True]  # fetched, and still not what the manifest says
+
+
+def test_the_committed_manifest_lists_the_files_the_site_loads():
+    names = json.loads((REPO_ROOT / "tools" / "vendor_manifest.json").read_text())
+    assert {"requirejs/require.js", "html-manager/embed-amd.js", "mathjax/tex-mml-chtml.js", "VERSIONS"} <= set(names)
