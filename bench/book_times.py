@@ -73,17 +73,24 @@ def full_runtimes(paths: list[Path]) -> dict[str, dict[str, Any]]:
 def time_smoke_runs(paths: list[Path]) -> dict[str, dict[str, Any]]:
     """Run each notebook in the smoke profile (fresh kernel, nothing stored); seconds or the error."""
     from utils.freshness import execute_notebook
+    from utils.profile import PROFILE_ENV
 
     out = {}
+    previous = os.environ.get(PROFILE_ENV)
+    os.environ[PROFILE_ENV] = "smoke"  # the executor runs the profile of the environment
     for path in paths:
         start = time.perf_counter()
         try:
-            execute_notebook(path, profile="smoke", store=False)
+            execute_notebook(path, store=False)
             out[Path(path).stem] = {"smoke_s": time.perf_counter() - start, "smoke_error": None}
         except Exception as exc:  # a broken notebook is a result to report, not a reason to stop
             first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             out[Path(path).stem] = {"smoke_s": None, "smoke_error": f"{type(exc).__name__}: {first_line[:200]}"}
         log(f"book times: {Path(path).name} smoke {out[Path(path).stem]}")
+    if previous is None:
+        os.environ.pop(PROFILE_ENV)
+    else:
+        os.environ[PROFILE_ENV] = previous
     return out
 
 
