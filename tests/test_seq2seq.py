@@ -112,6 +112,67 @@ def test_beam_width_one_is_greedy_and_bad_widths_raise(vocabularies, attention_m
     assert weights.shape == (len(greedy[0]) + 1, (source[0] != 0).sum())
 
 
+@pytest.mark.parametrize("penalty", [float("nan"), float("inf"), -1.0, "1", True])
+def test_a_meaningless_length_penalty_is_a_clear_error(vocabularies, attention_model, batch, penalty):
+    args = (attention_model, batch[0].numpy(), vocabularies.go_id, vocabularies.eos_id)
+    with pytest.raises(ValueError, match="length_penalty"):
+        s2s.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=penalty)
+
+
+def test_length_penalty_zero_ranks_by_raw_log_probability(vocabularies, attention_model, batch):
+    args = (attention_model, batch[0].numpy(), vocabularies.go_id, vocabularies.eos_id)
+    assert len(s2s.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=0)) == len(batch[0])
+
+
+@pytest.mark.parametrize("decode", [s2s.greedy_decode, s2s.beam_search_decode])
+@pytest.mark.parametrize("changes, message", [
+    ({"max_length": 0}, "max_length"),  # ended in a TensorFlow graph error
+    ({"max_length": -3}, "max_length"),
+    ({"max_length": 2.0}, "max_length"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"go_id": -1}, "go_id"),
+    ({"eos_id": 10**6}, "eos_id"),
+])
+def test_bad_decoding_arguments_are_clear_errors(vocabularies, attention_model, batch, decode, changes, message):
+    arguments = dict(go_id=vocabularies.go_id, eos_id=vocabularies.eos_id) | changes
+    with pytest.raises(ValueError, match=message):
+        decode(attention_model, batch[0].numpy(), **arguments)
+
+
+def test_source_ids_outside_the_vocabulary_are_clear_errors(vocabularies, attention_model, batch):
+    source = batch[0].numpy().copy()
+    source[0, 0] = -1  # an embedding lookup wraps -1 to the last word
+    for decode in (s2s.greedy_decode, s2s.beam_search_decode):
+        with pytest.raises(ValueError, match="source holds ids outside"):
+            decode(attention_model, source, vocabularies.go_id, vocabularies.eos_id)
+    with pytest.raises(ValueError, match="source must be a 2-D"):
+        s2s.greedy_decode(attention_model, source[0], vocabularies.go_id, vocabularies.eos_id)
+
+
+def test_beam_width_has_a_documented_maximum(vocabularies):
+    assert s2s.check_beam_width(s2s.MAX_BEAM_WIDTH) == s2s.MAX_BEAM_WIDTH
+    with pytest.raises(ValueError, match="beam_width must be <= 256"):
+        s2s.check_beam_width(10**9)
+    size = vocabularies.target_size  # beyond the first words a translation can have
+    assert s2s.check_beam_width(size - 3, size) == size - 3
+    with pytest.raises(ValueError, match="words a translation can start with"):
+        s2s.check_beam_width(size - 2, size)
+
+
+def test_attention_and_decoding_reject_ids_that_would_wrap(vocabularies, attention_model, batch):
+    source = batch[0].numpy()[0]
+    source = source[source != 0]
+    go = vocabularies.go_id
+    with pytest.raises(ValueError, match="source_ids holds ids outside"):
+        s2s.attention_weights(attention_model, [-1, *source], [2, 3], go)
+    with pytest.raises(ValueError, match="output_ids holds ids outside"):
+        s2s.attention_weights(attention_model, source, [2, -1], go)
+    with pytest.raises(ValueError, match="output_ids holds ids outside"):
+        s2s.attention_weights(attention_model, source, [vocabularies.target_size], go)
+    with pytest.raises(ValueError, match="target id -1"):
+        vocabularies.decode([-1])  # indexed the last word
+
+
 def test_a_tiny_model_learns_its_translations(vocabularies, batch):
     source, decoder_input, target = batch
     keras.utils.set_random_seed(2)

@@ -28,6 +28,9 @@ import tensorflow as tf
 GO, EOS = "<go>", "<eos>"
 PAD_ID, UNK_ID = 0, 1  # TextVectorization's reserved ids: "" (padding) and "[UNK]"
 NEG_INF = -1e9  # a finite "minus infinity": sums of two of them stay finite (no NaN)
+# Each sentence holds this many copies of its encoder outputs and state while decoding, and
+# top_k ranks width × vocabulary scores; translation beams are 4-12 wide in practice.
+MAX_BEAM_WIDTH = 256
 
 Pair = tuple[str, str]
 
@@ -166,6 +169,8 @@ class Vocabularies:
         words = []
         for i in ids:
             i = int(i)
+            if not 0 <= i < len(self.target_words):  # -1 would index the last word
+                raise ValueError(f"target id {i} is outside 0..{len(self.target_words) - 1}")
             if i == self.eos_id:
                 break
             if i not in (PAD_ID, self.go_id):
@@ -567,12 +572,47 @@ def _decoder(seq2seq: Seq2Seq, key: tuple, make: Callable) -> Callable:
     return seq2seq._compiled[key]
 
 
-def check_beam_width(beam_width) -> int:
+def check_beam_width(beam_width, vocabulary_size: int | None = None) -> int:
+    """A beam width: an int from 1 to `MAX_BEAM_WIDTH` and, given the target vocabulary's size,
+    at most the number of words a translation can start with (all but padding, [UNK], <go>):
+    a wider beam cannot hold that many distinct hypotheses after the first step."""
     if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)):
         raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
     if beam_width < 1:
         raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    limit = MAX_BEAM_WIDTH if vocabulary_size is None else min(MAX_BEAM_WIDTH, vocabulary_size - 3)
+    if beam_width > limit:
+        why = "MAX_BEAM_WIDTH" if limit == MAX_BEAM_WIDTH else "the words a translation can start with"
+        raise ValueError(f"beam_width must be <= {limit} ({why}), got {beam_width}")
     return int(beam_width)
+
+
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _check_ids(name: str, ids, size: int, ndim: int) -> np.ndarray:
+    """`ids` as int32, every one in 0 .. size-1: an embedding lookup would wrap -1 to the last row."""
+    array = np.asarray(ids)
+    if array.ndim != ndim or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"{name} must be a {ndim}-D array of integer ids, got {array.dtype} of shape {array.shape}")
+    if array.size and (array.min() < 0 or array.max() >= size):
+        raise ValueError(f"{name} holds ids outside 0..{size - 1}: min {array.min()}, max {array.max()}")
+    return array.astype(np.int32)
+
+
+def _check_decoding(seq2seq: Seq2Seq, source, go_id: int, eos_id: int, max_length: int,
+                    batch_size: int) -> np.ndarray:
+    target_size = seq2seq.projection.vocabulary_size
+    for name, value in (("go_id", go_id), ("eos_id", eos_id)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                or not 2 <= value < target_size:  # 0 and 1 are padding and [UNK]
+            raise ValueError(f"{name} must be a target id in 2..{target_size - 1}, got {value!r}")
+    _check_count("max_length", max_length)  # 0 or less ended in a TensorFlow graph error
+    _check_count("batch_size", batch_size)
+    return _check_ids("source", source, seq2seq.source_embedding.input_dim, ndim=2)
 
 
 def _batches(source: np.ndarray, batch_size: int) -> Iterable[np.ndarray]:
@@ -587,10 +627,11 @@ def greedy_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id: int,
 
     Returns each translation's ids up to (not including) <eos>.
     """
+    source = _check_decoding(seq2seq, source, go_id, eos_id, max_length, batch_size)
     decode = _decoder(seq2seq, ("greedy", go_id, eos_id, max_length),
                       lambda: _greedy_fn(seq2seq, go_id, eos_id, max_length))
     out: list[list[int]] = []
-    for chunk in _batches(np.asarray(source, np.int32), batch_size):
+    for chunk in _batches(source, batch_size):
         for row in decode(tf.constant(chunk)).numpy():
             out.append(_until_eos(row, eos_id))
     return out
@@ -603,12 +644,20 @@ def beam_search_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id:
 
     A finished hypothesis (it produced <eos>) keeps its score; the answer is the hypothesis
     with the best log-probability / length ** length_penalty. Width 1 is greedy decoding.
+    `length_penalty` is a finite number >= 0: 0 ranks by the raw log-probability (no length
+    normalisation, which favours short translations), 1 by the mean log-probability per word,
+    above 1 favours longer ones; a negative one would punish length twice over.
     """
-    width = check_beam_width(beam_width)
+    source = _check_decoding(seq2seq, source, go_id, eos_id, max_length, batch_size)
+    width = check_beam_width(beam_width, seq2seq.projection.vocabulary_size)
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(length_penalty) or length_penalty < 0:
+        # NaN made every score NaN and argmax silently took the first beam
+        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
     decode = _decoder(seq2seq, ("beam", go_id, eos_id, max_length, width),
                       lambda: _beam_fn(seq2seq, go_id, eos_id, max_length, width))
     out: list[list[int]] = []
-    for chunk in _batches(np.asarray(source, np.int32), batch_size):
+    for chunk in _batches(source, batch_size):
         tokens, parents, scores, lengths = (x.numpy() for x in decode(tf.constant(chunk)))
         normalised = scores / np.maximum(lengths, 1.0) ** length_penalty
         for b, k in enumerate(normalised.argmax(axis=1)):
@@ -638,8 +687,9 @@ def attention_weights(seq2seq: Seq2Seq, source_ids: Sequence[int], output_ids: S
     """
     if not seq2seq.attention:
         raise ValueError("this model has no attention")
-    source = np.asarray(source_ids, np.int32)[None]
-    decoder_input = np.asarray([go_id, *output_ids], np.int32)[None]
+    source = _check_ids("source_ids", source_ids, seq2seq.source_embedding.input_dim, ndim=1)[None]
+    decoder_input = _check_ids("go_id and output_ids", [go_id, *output_ids],
+                               seq2seq.projection.vocabulary_size, ndim=1)[None]
     return seq2seq.attention_model([source, decoder_input], training=False).numpy()[0]
 
 
