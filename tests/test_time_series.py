@@ -82,3 +82,22 @@ def test_linear_model_recovers_a_linear_recurrence():
     weights = ts.fit_linear(x, y)
     np.testing.assert_allclose(ts.predict_linear(weights, x), y, atol=1e-4)
     assert ts.rmse(np.zeros(4), np.full(4, 2.0)) == 2.0
+
+
+def test_rmse_wants_arrays_of_the_same_shape():
+    with pytest.raises(ValueError, match="same shape"):
+        ts.rmse([[0], [1], [2]], [0, 1, 2])  # broadcast to (3, 3): 1.155 instead of 0
+    with pytest.raises(ValueError, match="empty"):
+        ts.rmse([], [])
+    assert ts.rmse([[0], [1], [2]], [[0], [1], [2]]) == 0.0
+
+
+@pytest.mark.parametrize("n_steps, horizon", [(-2, 2), (4, -1), (0, 2), (4, 0), (2.5, 1), (True, 1)])
+def test_windows_of_impossible_sizes_are_clear_errors(n_steps, horizon):
+    with pytest.raises(ValueError, match="n_steps|horizon"):
+        ts.windows(np.arange(10.0), n_steps, horizon)
+
+
+def test_windows_want_a_1d_series():
+    with pytest.raises(ValueError, match="1-D"):
+        ts.windows(np.zeros((10, 2)), 3, 1)

@@ -171,7 +171,13 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
 
 def windows(series: np.ndarray, n_steps: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """All windows of `n_steps` inputs and the `horizon` values that follow each."""
+    for name, value in (("n_steps", n_steps), ("horizon", horizon)):
+        # a negative size made count positive and returned windows of impossible shapes
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     series = np.asarray(series, dtype=np.float32)
+    if series.ndim != 1:
+        raise ValueError(f"series must be 1-D, got shape {series.shape}")
     count = len(series) - n_steps - horizon + 1
     if count < 1:
         raise ValueError(f"a series of {len(series)} values has no window of {n_steps}+{horizon}")
@@ -181,7 +187,14 @@ def windows(series: np.ndarray, n_steps: int, horizon: int) -> tuple[np.ndarray,
 
 
 def rmse(prediction: np.ndarray, target: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((np.asarray(prediction) - np.asarray(target)) ** 2)))
+    """Root mean squared error of two arrays of the same shape."""
+    prediction, target = np.asarray(prediction), np.asarray(target)
+    # (n, 1) against (n,) would broadcast to (n, n) and compare every pair
+    if prediction.shape != target.shape:
+        raise ValueError(f"prediction {prediction.shape} and target {target.shape} must have the same shape")
+    if prediction.size == 0:
+        raise ValueError("rmse of empty arrays")
+    return float(np.sqrt(np.mean((prediction - target) ** 2)))
 
 
 def naive_forecast(x: np.ndarray, horizon: int) -> np.ndarray:
