@@ -4,7 +4,7 @@ import pytest
 from utils import char_rnn
 
 
-@pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "hot", None])
+@pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "hot", None, "0.5", True, 1e-320])
 def test_bad_temperatures_are_clear_errors(bad):
     with pytest.raises(ValueError, match="temperature"):
         char_rnn.sample_with_temperature(np.zeros(3), bad, np.random.default_rng(0))
@@ -47,3 +47,26 @@ def test_a_small_model_learns_a_repeating_text_and_generates_it():
         model.generate(vocabulary, "", 5, 1.0)
     with pytest.raises(ValueError):
         model.generate(vocabulary, "ab", 5, 0.0)
+
+
+def test_a_tiny_temperature_that_overflows_the_logits_is_a_clear_error():
+    # 1e-300 is a valid temperature, but 1e10 / 1e-300 is infinite: NaN probabilities before
+    with pytest.raises(ValueError, match="logits / temperature is not finite"):
+        char_rnn.sample_with_temperature(np.array([1e10, 0.0]), 1e-300, np.random.default_rng(0))
+    assert char_rnn.sample_with_temperature(np.array([2.0, 1.0]), 1e-300, np.random.default_rng(0)) == 0
+
+
+def test_ids_outside_the_vocabulary_do_not_decode():
+    vocabulary = char_rnn.Vocabulary.from_text("abc")
+    for bad in ([-1], [3], [0, 1, 99]):
+        with pytest.raises(ValueError, match="outside 0..2"):
+            vocabulary.decode(bad)  # -1 returned "c"
+    assert vocabulary.decode(np.array([2, 0])) == "ca"
+
+
+@pytest.mark.parametrize("length", [-5, 2.5, True, "3"])
+def test_a_bad_generation_length_is_a_clear_error(length):
+    model = char_rnn.CharModel(3, embedding_dim=2, units=2)
+    vocabulary = char_rnn.Vocabulary.from_text("abc")
+    with pytest.raises(ValueError, match="length"):
+        model.generate(vocabulary, "ab", length, 1.0)  # -5 returned ''

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -10,19 +12,28 @@ import numpy as np
 
 
 def check_temperature(temperature: float) -> float:
-    """A temperature must be a finite number > 0."""
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a number, not {temperature!r}") from None
+    """A temperature must be a real number, finite and > 0, whose inverse is finite too."""
+    # float() would take "0.5" and True: a string or a bool is a mistake, not a temperature
+    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
+        raise ValueError(f"temperature must be a number, not {temperature!r}")
+    value = float(temperature)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
+    if value < 1 / sys.float_info.max:  # 1e-320: every logit / temperature is infinite
+        raise ValueError(f"temperature must be >= {1 / sys.float_info.max:.3g} (1 / temperature "
+                         f"must be finite), got {temperature!r}")
     return value
 
 
 def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
     """softmax(logits / temperature) along the last axis, computed stably in float64."""
-    scaled = np.asarray(logits, dtype=np.float64) / check_temperature(temperature)
+    temperature = check_temperature(temperature)
+    logits = np.asarray(logits, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        scaled = logits / temperature
+    if not np.isfinite(scaled).all():  # inf - inf would make the probabilities NaN
+        raise ValueError(f"logits / temperature is not finite (temperature {temperature!r}, "
+                         f"largest |logit| {np.abs(logits).max()!r}): check the logits or raise the temperature")
     scaled -= scaled.max(axis=-1, keepdims=True)
     weights = np.exp(scaled)
     return weights / weights.sum(axis=-1, keepdims=True)
@@ -56,7 +67,11 @@ class Vocabulary:
             raise ValueError(f"character {exc.args[0]!r} is not in the vocabulary") from None
 
     def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < len(self.chars)]
+        if bad:  # a negative id would index from the end and return a character
+            raise ValueError(f"ids {bad[:5]} are outside 0..{len(self.chars) - 1}")
+        return "".join(self.chars[i] for i in ids)
 
     def __len__(self) -> int:
         return len(self.chars)
@@ -97,6 +112,8 @@ class CharModel:
         import tensorflow as tf
 
         check_temperature(temperature)
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+            raise ValueError(f"length must be an integer >= 0, got {length!r}")  # -5 gave ''
         if not prime:
             raise ValueError("prime must hold at least one character")
         rng = np.random.default_rng(seed)
