@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils.dropout import DropoutCellWrapper, PassThroughCell, check_keep_prob
+from utils.dropout import DropoutCellWrapper, PassThroughCell, check_keep_prob, deep_gru_classifier
 
 WIDTH, STEPS, BATCH = 500, 8, 10
 
@@ -45,7 +45,7 @@ def test_state_dropout_leaves_an_lstm_memory_cell_alone():
     assert np.mean(np.asarray(h) == 0) > 0.3 and np.mean(np.asarray(c) == 0) < 0.05
 
 
-@pytest.mark.parametrize("bad", [0, -0.1, 1.01, float("nan"), "half", None])
+@pytest.mark.parametrize("bad", [0, -0.1, 1.01, float("nan"), "half", None, "0.5", True])
 def test_keep_prob_outside_0_1_is_a_clear_error(bad):
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         DropoutCellWrapper(PassThroughCell(3), input_keep_prob=bad)
@@ -70,3 +70,19 @@ def test_wrapper_trains_and_round_trips(tmp_path):
     again = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert again.layers[0].cell.input_keep_prob == 0.8
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"layers": 0}, "layers"),  # ended in an IndexError inside Keras
+    ({"layers": -1}, "layers"),
+    ({"layers": 1.5}, "layers"),
+    ({"units": 0}, "units"),
+    ({"embedding_dim": True}, "embedding_dim"),
+    ({"vocabulary_size": 1}, "vocabulary_size"),
+    ({"keep_prob": "0.5"}, "keep_prob"),
+])
+def test_bad_classifier_sizes_are_clear_errors(changes, message):
+    arguments = dict(vocabulary_size=20, embedding_dim=4, units=4, layers=2, keep_prob=0.5) | changes
+    with pytest.raises(ValueError, match=message):
+        deep_gru_classifier(**arguments)
+    assert deep_gru_classifier(20, 4, 4, 2, 0.5).count_params() > 0

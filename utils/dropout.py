@@ -11,6 +11,7 @@ Like TF1's wrapper by default, it draws a new mask at every time step, unlike Ke
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
@@ -21,10 +22,10 @@ from .cell_wrappers import CellWrapper
 
 def check_keep_prob(name: str, keep_prob: float) -> float:
     """`keep_prob` as a float, or ValueError unless 0 < keep_prob <= 1."""
-    try:
-        value = float(keep_prob)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in (0, 1], not {keep_prob!r}") from None
+    # float() would take "0.5" and True (= 1, keep everything): neither is a probability
+    if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real):
+        raise ValueError(f"{name} must be a number in (0, 1], not {keep_prob!r}")
+    value = float(keep_prob)
     if not 0.0 < value <= 1.0:  # also rejects NaN
         raise ValueError(f"{name} must be in (0, 1] (1 keeps everything), not {keep_prob!r}")
     return value
@@ -104,6 +105,11 @@ def deep_gru_classifier(vocabulary_size: int, embedding_dim: int, units: int, la
     Padding id 0 is masked, so padded steps leave the state unchanged.
     """
     keep_prob = check_keep_prob("keep_prob", keep_prob)
+    for name, value, minimum in (("vocabulary_size", vocabulary_size, 2), ("embedding_dim", embedding_dim, 1),
+                                 ("units", units, 1), ("layers", layers, 1), ("seed", seed, 0)):
+        # layers=0 stacked no cell and ended in an IndexError inside Keras
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     cells = [DropoutCellWrapper(keras.layers.GRUCell(units), input_keep_prob=keep_prob, seed=seed + layer)
              for layer in range(layers)]
     model = keras.Sequential([
