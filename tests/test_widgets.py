@@ -58,3 +58,23 @@ def test_unknown_view_type_and_bad_bytes():
         slider_views(["a"], [b"GIF89a"])
     with pytest.raises(ValueError, match="initial index"):
         slider_views(["a"], ["<p/>"], initial=3)
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"play": True, "interval_ms": -5}, ValueError, "interval_ms"),
+    ({"play": True, "interval_ms": 0}, ValueError, "interval_ms"),
+    ({"play": True, "interval_ms": 2.5}, ValueError, "interval_ms"),
+    ({"dpi": 0}, ValueError, "dpi"),
+    ({"initial": -1}, ValueError, "initial"),
+    ({"initial": True}, ValueError, "initial"),
+])
+def test_bad_player_and_image_settings_are_clear_errors(arguments, error, message):
+    with pytest.raises(error, match=message):
+        slider_views(["a", "b"], ["<p>a</p>", "<p>b</p>"], **arguments)
+
+
+def test_a_string_is_not_a_sequence_of_labels_or_views():
+    with pytest.raises(TypeError, match="labels must be a sequence"):
+        slider_views("abc", ["<p>a</p>", "<p>b</p>", "<p>c</p>"])  # became three labels
+    with pytest.raises(TypeError, match="views must be a sequence"):
+        slider_views(["a"], "<p>a</p>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import numbers
 from typing import Sequence, Union
 
 import ipywidgets as widgets
@@ -54,6 +55,12 @@ def slider_views(labels: Sequence[str], views: Sequence[View], description: str 
     `labels[i]` names `views[i]`; each view is a matplotlib Figure, PNG bytes or HTML.
     The returned box's ``links`` attribute holds its ``jslink`` objects.
     """
+    for name, value in (("labels", labels), ("views", views)):
+        if isinstance(value, (str, bytes)):  # "abc" would become three labels
+            raise TypeError(f"slider_views {name} must be a sequence, not one {type(value).__name__}")
+    for name, value, minimum in (("interval_ms", interval_ms, 1), ("dpi", dpi, 1), ("initial", initial, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"slider_views {name} must be an integer >= {minimum}, got {value!r}")
     labels, views = list(labels), list(views)
     if not labels or not views:
         raise ValueError("slider_views needs at least one label and one view")
