@@ -9,7 +9,6 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from utils.deep_rnn import ConcatenatedStateCells, DeviceCellWrapper, check_device, split_cpu
 

@@ -2,8 +2,15 @@ import keras
 import numpy as np
 import pytest
 
-from utils.gated_cells import (PeepholeLSTMCell, adding_problem, delayed_spike, gru_sequence,
-                               keras_gru_to_textbook, lstm_sequence, spike_timing_accuracy)
+from utils.gated_cells import (
+    PeepholeLSTMCell,
+    adding_problem,
+    delayed_spike,
+    gru_sequence,
+    keras_gru_to_textbook,
+    lstm_sequence,
+    spike_timing_accuracy,
+)
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 7, 4)).astype("float32")

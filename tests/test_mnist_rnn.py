@@ -29,8 +29,8 @@ def test_random_shift_moves_each_image_within_bounds_and_only_in_training():
     np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
 
 
-@pytest.mark.parametrize("cell, extra", [("simple", 0), ("gru", 0), ("lstm", 0)])
-def test_classifier_shapes_and_parameters(cell, extra):
+@pytest.mark.parametrize("cell", ["simple", "gru", "lstm"])
+def test_classifier_shapes_and_parameters(cell):
     model = mnist_rnn.build_classifier(mnist_rnn.Recipe(cell=cell, units=8))
     gates = {"simple": 1, "gru": 3, "lstm": 4}[cell]
     rnn = gates * (28 * 8 + 8 * 8 + 8) + (gates * 8 if cell == "gru" else 0)  # GRU: reset_after bias
