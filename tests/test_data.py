@@ -258,17 +258,6 @@ def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
         data.load_tiny_shakespeare()
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root reads a mode-000 file; the monkeypatched test above covers it")
-def test_a_mode_000_file_is_a_data_error(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
-    path = tmp_path / "tinyshakespeare.txt"
-    path.write_text("x")
-    path.chmod(0)
-    with pytest.raises(data.DataError, match=r"tinyshakespeare.txt cannot be read"):
-        data.load_tiny_shakespeare()
-
-
 def test_mnist_errors_in_a_data_folder_never_say_delete(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
     (tmp_path / "mnist.npz").write_bytes(b"not a zip")
