@@ -11,7 +11,7 @@ PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	readme-times bench
+	run-times bench
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -54,10 +54,10 @@ nbval: $(STAMP)
 smoke-times: $(STAMP)  ## run the notebooks in the smoke profile; record their times (landing page, README)
 	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 RNNBOOK_RECORD_SMOKE_TIMES=1 \
 		$(PY) -m pytest --nbval-lax -p no:cacheprovider $(NB) -q
-	$(PY) tools/sync_readme_times.py
+	$(PY) tools/sync_run_times.py
 
-readme-times: $(STAMP)  ## rewrite the README's run-time table from the recorded times
-	$(PY) tools/sync_readme_times.py
+run-times: $(STAMP)  ## rewrite the run times in the README and the chapters' Overviews from the recorded times
+	$(PY) tools/sync_run_times.py
 
 site: $(STAMP) vendor
 	rm -rf _build
@@ -68,7 +68,7 @@ browser: $(STAMP) chromium
 
 execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)
-	$(PY) tools/sync_readme_times.py
+	$(PY) tools/sync_run_times.py
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 17 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run

@@ -4,16 +4,15 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("sync_readme_times", REPO_ROOT / "tools" / "sync_readme_times.py")
+spec = importlib.util.spec_from_file_location("sync_run_times", REPO_ROOT / "tools" / "sync_run_times.py")
 sync = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sync)
 
-
 def test_the_readme_times_are_the_recorded_times():
-    assert sync.main(["--check"]) == 0, "run `make readme-times`"
-
+    assert sync.main(["--check"]) == 0, "run `make run-times`"
 
 def test_the_table_follows_the_stamps_and_the_smoke_record(tmp_path):
     (tmp_path / "chapters").mkdir()
@@ -29,3 +28,18 @@ def test_the_table_follows_the_stamps_and_the_smoke_record(tmp_path):
     readme = f"intro\n{sync.START}\nold table\n{sync.END}\nrest\n"
     assert sync.synced(readme, table) == f"intro\n{sync.START}\n{table}\n{sync.END}\nrest\n"
     shutil.rmtree(tmp_path / "chapters")
+
+def test_the_overview_line_follows_the_stamp():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "## Overview\n- **To run** on a 2-core CPU (measured): smoke profile about 35 s, full profile about\n"
+        "  3.5 minutes (204 s for the outputs shown). The profile comes from `RNNBOOK_PROFILE`.\n- next")])
+    nb.metadata["rnnbook"] = {"profile": "full", "runtime_s": 62.1}
+    assert sync.synced_overview(nb, 13.9)
+    assert nb.cells[0].source == (
+        "## Overview\n- **To run** on a 2-core CPU (measured; generated from the recorded times): smoke profile "
+        "14 s, full profile 62 s for the outputs shown. The profile comes from `RNNBOOK_PROFILE`.\n- next")
+    assert not sync.synced_overview(nb, 13.9)  # idempotent
+    nb.cells[0].source = "## Overview\nno run times"
+
+    with pytest.raises(ValueError, match="Overview"):
+        sync.synced_overview(nb, 1.0)
