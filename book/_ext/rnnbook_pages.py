@@ -411,21 +411,25 @@ def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_di
     summary = (f"{len(judged)} claims checked: **{counts['confirmed']} confirmed**, "
                f"**{counts['partly']} partly**, **{counts['refuted']} refuted**"
                + (f"; {len(waiting)} wait for their chapter's figures (listed below)." if waiting else "."))
+    # Five columns, so that the verdict fits the text column: the source section goes under the
+    # claim, the rule under the figure it judges.
     lines = [summary, "",
-             "| # | claim of the source | source section | measured in this book | verdict | rule | where |",
-             "|---:|---|---|---|---|---|---|"]
+             "| # | claim of the source | measured in this book | verdict | where |",
+             "|---:|---|---|---|---|"]
     for number, (claim, result) in enumerate(judged, start=1):
         text = _cell(claim["claim"])
         if claim.get("cite"):
             text += f" {{cite:p}}`{claim['cite']}`"
+        text += f' <span class="rnnbook-rule">source: {_cell(claim["source"])}</span>'
         measured = _cell(result["measured"])
         if claim.get("note"):
             measured += " " + _cell(claim["note"])
         rule = f"confirmed if `{_cell(claim['confirmed'])}`"
         if claim.get("partly"):
             rule += f"; partly if `{_cell(claim['partly'])}`"
-        lines.append(f"| {number} | {text} | {_cell(claim['source'])} | {measured} | **{result['verdict']}** "
-                     f"| {rule} | {_where(claim['chapter'], stems, is_built)} |")
+        measured += f' <span class="rnnbook-rule">rule: {rule}</span>'
+        lines.append(f"| {number} | {text} | {measured} | **{result['verdict']}** "
+                     f"| {_where(claim['chapter'], stems, is_built)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -499,7 +503,13 @@ class _GeneratedMarkdown(SphinxDirective):
         container = nodes.Element()
         self.state.nested_parse(StringList(text.splitlines(), source=self.get_source_info()[0]),
                                 self.content_offset, container)
+        # classes for the site's stylesheet: on a phone these tables stack their rows
+        for table in container.findall(nodes.table):
+            table["classes"].extend(["rnnbook-table", "rnnbook-stack", self.table_class()])
         return container.children
+
+    def table_class(self) -> str:
+        return "rnnbook-" + self.name.removeprefix("rnnbook-")
 
 
 class RuntimesDirective(_GeneratedMarkdown):
@@ -527,6 +537,9 @@ class ClaimsDirective(_GeneratedMarkdown):
     def markdown(self) -> str:
         return claims_markdown(load_claims(CLAIMS_FILE), METRICS_DIR, CHAPTERS_DIR, self.is_built,
                                pending="pending" in self.options)
+
+    def table_class(self) -> str:
+        return "rnnbook-pending" if "pending" in self.options else "rnnbook-claims"
 
 
 class ErrataDirective(_GeneratedMarkdown):
