@@ -280,7 +280,35 @@ def _mark_chinese_pages(app, exception) -> None:
             path.write_text(marked, encoding="utf-8")
 
 
+# ------------------------------------------------------------------------------ Chinese search
+
+GLOSSARY = Path(__file__).resolve().parents[1] / "glossary.md"
+_GLOSSARY_TERM = re.compile(f"^\\s+([{_HAN}][^·\\n]*?)\\s+·", re.M)
+
+
+def glossary_chinese_terms(text: str) -> list[str]:
+    """The Chinese term that opens each glossary definition ("  注意力机制 · ...")."""
+    terms = []
+    for match in _GLOSSARY_TERM.finditer(text):
+        for term in re.split(r"[ /、,，]+", match.group(1).strip()):
+            if re.fullmatch(f"[{_HAN}]+", term) and term not in terms:
+                terms.append(term)
+    return terms
+
+
+def _search_dictionary(app) -> None:
+    """Give jieba the glossary's terms as words, so that the index holds each term whole."""
+    if not str(app.config.html_search_language or "").startswith("zh") or not GLOSSARY.is_file():
+        return
+    terms = glossary_chinese_terms(GLOSSARY.read_text(encoding="utf-8"))
+    path = Path(app.doctreedir) / "rnnbook-search-zh.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{term} 1000 n\n" for term in terms), encoding="utf-8")
+    app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(path)}
+
+
 def setup(app):
+    app.connect("builder-inited", _search_dictionary)
     app.add_css_file("rnnbook-site.css")
     app.add_js_file("rnnbook-site.js", defer="defer")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
