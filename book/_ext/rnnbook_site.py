@@ -242,7 +242,7 @@ def _figures(app, doctree, docname) -> None:
                 size = png_size(handle.read(24))
         except OSError:
             size = None
-        if size and size[1] and size[0] / size[1] >= WIDE_FIGURE_RATIO:
+        if "jupyter_execute" in uri and size and size[1] and size[0] / size[1] >= WIDE_FIGURE_RATIO:
             image["classes"].append("rnnbook-wide-figure")
 
 

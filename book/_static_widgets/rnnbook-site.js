@@ -18,6 +18,13 @@
     var wanted = name + " = " + (readout ? readout.textContent.trim() : "");
     if (handle.getAttribute("aria-label") !== name) handle.setAttribute("aria-label", name);
     if (handle.getAttribute("aria-valuetext") !== wanted) handle.setAttribute("aria-valuetext", wanted);
+    // the views' images: the one shown is described by the slider's value
+    var images = box.querySelectorAll(".widget-image");
+    images.forEach(function (img, i) {
+      var shown = img.offsetParent !== null;
+      var alt = shown ? wanted : name + ", view " + (i + 1) + " of " + images.length;
+      if (img.getAttribute("alt") !== alt) img.setAttribute("alt", alt);
+    });
   }
 
   function labelBox(box) {
@@ -29,7 +36,7 @@
     update();
     // noUiSlider rewrites aria-valuetext on every move; the readout changes with it
     new MutationObserver(update).observe(box, {subtree: true, childList: true, characterData: true,
-                                               attributes: true, attributeFilter: ["aria-valuetext"]});
+                                               attributes: true, attributeFilter: ["aria-valuetext", "style", "class"]});
     box.querySelectorAll(".widget-play button").forEach(function (button) {
       var icon = button.querySelector("i");
       var label = "";
