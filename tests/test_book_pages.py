@@ -314,6 +314,37 @@ def test_errata_link_only_to_chapters_in_the_book():
         assert mistake in titles, mistake
 
 
+def test_every_erratum_cites_its_line_of_the_source():
+    errata = pages.load_errata(pages.ERRATA_FILE)
+    page = pages.errata_markdown(errata, CHAPTERS, lambda stem: True)
+    cited = re.findall(r"\*The source \(lines? \d+|\*The source's companion notebook \(not its text; "
+                       r"the figures are at lines? \d+", page)
+    assert len(cited) == len(errata)
+    images = [e for e in errata if e.get("origin") == "equation image"]
+    assert len(images) >= 2 and all("14-3" in e["source"] or "14-4" in e["source"] for e in images)
+    assert page.count("an equation the source shows only as an image") == len(images)
+    titles = " ".join(e["title"] for e in errata)
+    assert "put_keep_prob" in titles and "tf.nn.legacy_seq2seq" in titles
+    # the source's DeviceCellWrapper listing is right: its properties sit beside __init__
+    assert "DeviceCellWrapper" not in titles
+    assert "seed of figure 14-11" not in page
+
+
+def test_a_malformed_erratum_line_is_rejected(tmp_path):
+    path = tmp_path / "errata.yml"
+    base = {"title": "t", "chapter": 2, "source": "s", "correct": "c", "line": 25}
+    assert pages.load_errata(_dump(path, [base]))
+    for broken in ({**base, "line": "25"}, {**base, "line": []}, {**base, "line": 0},
+                   {k: v for k, v in base.items() if k != "line"}, {**base, "origin": "somewhere"}):
+        with pytest.raises(ExtensionError):
+            pages.load_errata(_dump(path, [broken]))
+
+
+def _dump(path: Path, data) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 # ------------------------------------------------------------------------------ glossary, references
 
 GLOSSARY_TERMS = {

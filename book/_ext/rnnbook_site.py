@@ -290,7 +290,7 @@ def glossary_chinese_terms(text: str) -> list[str]:
     """The Chinese term that opens each glossary definition ("  注意力机制 · ...")."""
     terms = []
     for match in _GLOSSARY_TERM.finditer(text):
-        for term in re.split(r"[ /、,，]+", match.group(1).strip()):
+        for term in re.split(r"[ /、,，\-–]+", match.group(1).strip()):
             if re.fullmatch(f"[{_HAN}]+", term) and term not in terms:
                 terms.append(term)
     return terms
