@@ -139,8 +139,9 @@ def fallback_html(fallback: dict[str, Any], src: str | None) -> str:
                "The slider that switches them appears when the page's scripts have loaded.")
     if src is not None:
         width, height = png_size(fallback["png"]) or (0, 0)
+        wide = ' class="rnnbook-wide-figure"' if height and width / height >= WIDE_FIGURE_RATIO else ""
         body = (f'<img src="{html.escape(src)}" alt="{html.escape(label)} (the view shown first)" '
-                f'width="{width}" height="{height}" decoding="async">')
+                f'width="{width}" height="{height}"{wide} decoding="async">')
     else:
         body = f'<div class="rnnbook-widget-fallback-html">{fallback["html"]}</div>'
     return (f'<figure class="rnnbook-widget-fallback">{body}'

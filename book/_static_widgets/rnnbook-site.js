@@ -12,7 +12,7 @@
     return text || "view";
   }
 
-  function labelHandle(box, handle) {
+  function labelHandle(box, handle, update) {
     var readout = box.querySelector(".widget-readout");
     var name = sliderName(box);
     var wanted = name + " = " + (readout ? readout.textContent.trim() : "");
@@ -24,6 +24,10 @@
       var shown = img.offsetParent !== null;
       var alt = shown ? wanted : name + ", view " + (i + 1) + " of " + images.length;
       if (img.getAttribute("alt") !== alt) img.setAttribute("alt", alt);
+      // wide figures keep a readable size on phones (the view scrolls sideways)
+      var wide = img.naturalHeight && img.naturalWidth / img.naturalHeight >= 2;
+      if (wide && !img.classList.contains("rnnbook-wide-figure")) img.classList.add("rnnbook-wide-figure");
+      else if (!wide && !img.complete) img.addEventListener("load", update, {once: true});
     });
   }
 
@@ -32,7 +36,7 @@
     var handle = box.querySelector(".noUi-handle");
     if (!handle) return;
     box.dataset.rnnbookLabelled = "1";
-    var update = function () { labelHandle(box, handle); };
+    var update = function () { labelHandle(box, handle, update); };
     update();
     // noUiSlider rewrites aria-valuetext on every move; the readout changes with it
     new MutationObserver(update).observe(box, {subtree: true, childList: true, characterData: true,
