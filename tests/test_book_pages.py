@@ -314,6 +314,37 @@ def test_errata_link_only_to_chapters_in_the_book():
         assert mistake in titles, mistake
 
 
+def test_every_erratum_cites_its_line_of_the_source():
+    errata = pages.load_errata(pages.ERRATA_FILE)
+    page = pages.errata_markdown(errata, CHAPTERS, lambda stem: True)
+    cited = re.findall(r"\*The source \(lines? \d+|\*The source's companion notebook \(not its text; "
+                       r"the figures are at lines? \d+", page)
+    assert len(cited) == len(errata)
+    images = [e for e in errata if e.get("origin") == "equation image"]
+    assert len(images) >= 2 and all("14-3" in e["source"] or "14-4" in e["source"] for e in images)
+    assert page.count("an equation the source shows only as an image") == len(images)
+    titles = " ".join(e["title"] for e in errata)
+    assert "put_keep_prob" in titles and "tf.nn.legacy_seq2seq" in titles
+    # the source's DeviceCellWrapper listing is right: its properties sit beside __init__
+    assert "DeviceCellWrapper" not in titles
+    assert "seed of figure 14-11" not in page
+
+
+def test_a_malformed_erratum_line_is_rejected(tmp_path):
+    path = tmp_path / "errata.yml"
+    base = {"title": "t", "chapter": 2, "source": "s", "correct": "c", "line": 25}
+    assert pages.load_errata(_dump(path, [base]))
+    for broken in ({**base, "line": "25"}, {**base, "line": []}, {**base, "line": 0},
+                   {k: v for k, v in base.items() if k != "line"}, {**base, "origin": "somewhere"}):
+        with pytest.raises(ExtensionError):
+            pages.load_errata(_dump(path, [broken]))
+
+
+def _dump(path: Path, data) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 # ------------------------------------------------------------------------------ glossary, references
 
 GLOSSARY_TERMS = {
@@ -449,3 +480,62 @@ def test_the_repository_url_is_written_in_one_place():
         if any(url in cell.source for cell in nb.cells if sync.TAG not in cell.metadata.get("tags", [])):
             holders.append(path.name)
     assert holders == [], f"the repository URL is written outside _config.yml: {holders}"
+
+
+# ------------------------------------------------------------------------------ site fixes (rnnbook_site)
+
+site = _load("rnnbook_site", BOOK / "_ext" / "rnnbook_site.py")
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+    row = b"\x00" + b"\xff\xff\xff" * width
+    body = zlib.compress(row * height)
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data
+                                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (site.PNG_MAGIC + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+def _widget_state(views: list[dict], index: int) -> dict:
+    import base64
+    state = {"box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_row", "IPY_MODEL_stack"]}},
+             "row": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_name", "IPY_MODEL_slider"]}},
+             "name": {"model_name": "HTMLModel", "state": {"value": "<b>keep_prob</b>"}},
+             "slider": {"model_name": "SelectionSliderModel",
+                        "state": {"_options_labels": [str(0.5 + 0.1 * i) for i in range(len(views))], "index": index}},
+             "stack": {"model_name": "StackModel",
+                       "state": {"children": [f"IPY_MODEL_v{i}" for i in range(len(views))], "selected_index": index}}}
+    for i, view in enumerate(views):
+        if "png" in view:
+            state[f"v{i}"] = {"model_name": "ImageModel", "state": {"format": "png"},
+                              "buffers": [{"path": ["value"], "encoding": "base64",
+                                           "data": base64.b64encode(view["png"]).decode()}]}
+        else:
+            state[f"v{i}"] = {"model_name": "HTMLModel", "state": {"value": view["html"]}}
+    return state
+
+
+def test_a_widget_fallback_is_the_selected_view_with_its_label():
+    views = [{"png": _png(40 + i, 10)} for i in range(3)]
+    fallback = site.widget_fallback(_widget_state(views, 2), "box")
+    assert fallback["png"] == views[2]["png"] and fallback["label"] == "keep_prob = 0.7"
+    assert fallback["count"] == 3 and site.png_size(fallback["png"]) == (42, 10)
+    figure = site.fallback_html(fallback, "../_images/widgets/x.png")
+    assert 'width="42" height="10"' in figure and "rnnbook-wide-figure" in figure
+    assert "keep_prob = 0.7" in figure and "<figcaption>" in figure
+    html_view = site.widget_fallback(_widget_state([{"html": "<p>a</p>"}, {"html": "<p>b</p>"}], 0), "box")
+    assert html_view["html"] == "<p>a</p>"
+    assert site.widget_fallback(_widget_state(views, 0), "row") is None  # no Stack under it
+
+
+def test_inline_code_gets_break_opportunities_and_chinese_is_marked():
+    body = '<code class="docutils literal notranslate"><span class="pre">tf.nn.sparse_softmax_cross_entropy</span></code>'
+    assert site.add_word_breaks(body).count("<wbr>") == 5
+    assert site.add_word_breaks('<span class="pre">short.name</span>') == '<span class="pre">short.name</span>'
+    page = '<title>门控</title><p title="门控">Gated 门控循环单元 · GRU</p><script>var a = "门控";</script>'
+    marked = site.mark_chinese(page)
+    assert marked.count('<span lang="zh">') == 1 and '<span lang="zh">门控循环单元</span>' in marked
+    assert site.mark_chinese(marked) == marked  # idempotent
+    assert "门控循环单元" in site.glossary_chinese_terms((BOOK / "glossary.md").read_text(encoding="utf-8"))

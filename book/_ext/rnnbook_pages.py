@@ -411,27 +411,50 @@ def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_di
     summary = (f"{len(judged)} claims checked: **{counts['confirmed']} confirmed**, "
                f"**{counts['partly']} partly**, **{counts['refuted']} refuted**"
                + (f"; {len(waiting)} wait for their chapter's figures (listed below)." if waiting else "."))
+    # Five columns, so that the verdict fits the text column: the source section goes under the
+    # claim, the rule under the figure it judges.
     lines = [summary, "",
-             "| # | claim of the source | source section | measured in this book | verdict | rule | where |",
-             "|---:|---|---|---|---|---|---|"]
+             "| # | claim of the source | measured in this book | verdict | where |",
+             "|---:|---|---|---|---|"]
     for number, (claim, result) in enumerate(judged, start=1):
         text = _cell(claim["claim"])
         if claim.get("cite"):
             text += f" {{cite:p}}`{claim['cite']}`"
+        text += f' <span class="rnnbook-rule">source: {_cell(claim["source"])}</span>'
         measured = _cell(result["measured"])
         if claim.get("note"):
             measured += " " + _cell(claim["note"])
         rule = f"confirmed if `{_cell(claim['confirmed'])}`"
         if claim.get("partly"):
             rule += f"; partly if `{_cell(claim['partly'])}`"
-        lines.append(f"| {number} | {text} | {_cell(claim['source'])} | {measured} | **{result['verdict']}** "
-                     f"| {rule} | {_where(claim['chapter'], stems, is_built)} |")
+        measured += f' <span class="rnnbook-rule">rule: {rule}</span>'
+        lines.append(f"| {number} | {text} | {measured} | **{result['verdict']}** "
+                     f"| {_where(claim['chapter'], stems, is_built)} |")
     return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------ errata
 
-ERRATA_KEYS = ("title", "chapter", "source", "correct")
+ERRATA_KEYS = ("title", "chapter", "source", "correct", "line")
+# where in the source an erratum is: its text (the default), an equation the source shows only as
+# an image (the line is where the image is), or the companion notebook (the line is where the text
+# shows what the notebook draws)
+ERRATA_ORIGINS = ("text", "equation image", "companion notebook")
+
+
+def source_lines(value: Any, where: str = "erratum") -> list[int]:
+    """The line numbers an erratum cites in the source text: one number or a list of them."""
+    lines = value if isinstance(value, list) else [value]
+    if not lines or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in lines):
+        raise ExtensionError(f"{where}: 'line' must be a line number of the source text or a list of them, "
+                             f"not {value!r}")
+    return lines
+
+
+def _lines_text(lines: list[int]) -> str:
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
 
 
 def load_errata(path: Path = ERRATA_FILE) -> list[dict[str, Any]]:
@@ -440,9 +463,12 @@ def load_errata(path: Path = ERRATA_FILE) -> list[dict[str, Any]]:
         where = f"{Path(path).name} erratum {index + 1}"
         _require(erratum, ERRATA_KEYS, where)
         _chapter_number(erratum["chapter"], where)
-        unknown = set(erratum) - set(ERRATA_KEYS) - {"label", "kind"}
+        source_lines(erratum["line"], where)
+        unknown = set(erratum) - set(ERRATA_KEYS) - {"label", "kind", "origin"}
         if unknown:
             raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        if erratum.get("origin", "text") not in ERRATA_ORIGINS:
+            raise ExtensionError(f"{where}: origin must be one of {', '.join(ERRATA_ORIGINS)}")
         if erratum.get("label") and not _LABEL.match(str(erratum["label"])):
             raise ExtensionError(f"{where}: label {erratum['label']!r} is not a MyST label")
     return errata
@@ -464,7 +490,15 @@ def errata_markdown(errata: list[dict[str, Any]], chapters_dir: Path, is_built: 
             where = f"chapter {chapter} (in preparation)"
         indent = " " * (len(str(number)) + 2)
         body = [f"{number}. **{erratum['title'].strip()}**", ""]
-        for heading, text in (("The source", erratum["source"]), ("Correct", erratum["correct"])):
+        lines = _lines_text(source_lines(erratum["line"]))
+        origin = erratum.get("origin", "text")
+        if origin == "equation image":
+            source_heading = f"The source ({lines}, an equation the source shows only as an image)"
+        elif origin == "companion notebook":
+            source_heading = f"The source's companion notebook (not its text; the figures are at {lines})"
+        else:
+            source_heading = f"The source ({lines})"
+        for heading, text in ((source_heading, erratum["source"]), ("Correct", erratum["correct"])):
             paragraph = f"*{heading}:* {text.strip()}"
             body.extend(indent + line if line.strip() else "" for line in paragraph.splitlines())
             body.append("")
@@ -499,7 +533,13 @@ class _GeneratedMarkdown(SphinxDirective):
         container = nodes.Element()
         self.state.nested_parse(StringList(text.splitlines(), source=self.get_source_info()[0]),
                                 self.content_offset, container)
+        # classes for the site's stylesheet: on a phone these tables stack their rows
+        for table in container.findall(nodes.table):
+            table["classes"].extend(["rnnbook-table", "rnnbook-stack", self.table_class()])
         return container.children
+
+    def table_class(self) -> str:
+        return "rnnbook-" + self.name.removeprefix("rnnbook-")
 
 
 class RuntimesDirective(_GeneratedMarkdown):
@@ -527,6 +567,9 @@ class ClaimsDirective(_GeneratedMarkdown):
     def markdown(self) -> str:
         return claims_markdown(load_claims(CLAIMS_FILE), METRICS_DIR, CHAPTERS_DIR, self.is_built,
                                pending="pending" in self.options)
+
+    def table_class(self) -> str:
+        return "rnnbook-pending" if "pending" in self.options else "rnnbook-claims"
 
 
 class ErrataDirective(_GeneratedMarkdown):

@@ -1,11 +1,41 @@
-"""Small fixes to the generated pages, so that every page loads with zero JavaScript errors.
+"""Fixes to the generated pages: clean loading, readable on a phone, a first view without scripts.
 
 * sphinx-thebe registers its inline configuration script twice under Jupyter Book 1.x, and
   the second ``const THEBE_JS_URL`` is a SyntaxError: keep one copy of each identical script.
+* The site's own stylesheet and script (``book/_static_widgets/rnnbook-site.*``): tables,
+  equations and inline code that fit the text column, a CJK font stack, the widgets' labels.
+* Widgets: the saved widget state moves from ``<head>`` to the end of the page, the widget
+  scripts load with ``defer``, and each widget's selected view is written out at build time as
+  a plain image (or HTML) with a caption, which the live widget replaces once it renders. With
+  JavaScript off, before the 3.6 MB of widget JavaScript arrives, and in print, a reader sees it.
+* Inline code gets break opportunities (``<wbr>``) after ``.``, ``_``, ``,``, ``(`` and ``=``,
+  so that long API names wrap instead of widening tables and the page.
+* Notebook figures get an alt text naming their section instead of their hashed file name;
+  figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
+* Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import json
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FALLBACK_DIR = "_images/widgets"
+WIDE_FIGURE_RATIO = 2.0  # width / height from which a figure keeps a minimum width on phones
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------------------ scripts
 
 def _script_key(script) -> tuple:
     attributes = getattr(script, "attributes", {}) or {}
@@ -26,6 +56,265 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+# ------------------------------------------------------------------------------ widget fallbacks
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of PNG bytes, or None when they are not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _children(state: dict[str, Any], model_id: str) -> list[str]:
+    children = state.get(model_id, {}).get("state", {}).get("children") or []
+    return [c.removeprefix("IPY_MODEL_") for c in children if isinstance(c, str)]
+
+
+def _descendants(state: dict[str, Any], model_id: str) -> list[str]:
+    found, queue = [], [model_id]
+    while queue:
+        current = queue.pop(0)
+        found.append(current)
+        queue.extend(_children(state, current))
+    return found
+
+
+def _strip_tags(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def widget_fallback(state: dict[str, Any], model_id: str) -> dict[str, Any] | None:
+    """The view a slider box shows first, read from the saved widget state.
+
+    Returns {"png": bytes} or {"html": str}, with "label" (the slider's name and value),
+    "count" (how many views) and "labels" (all values), or None when `model_id` is not a box
+    of a slider over a Stack of views.
+    """
+    models = _descendants(state, model_id)
+    kinds = {m: state.get(m, {}).get("model_name") for m in models}
+    stacks = [m for m in models if kinds[m] == "StackModel"]
+    if not stacks:
+        return None
+    stack = state[stacks[0]]["state"]
+    views = _children(state, stacks[0])
+    index = stack.get("selected_index") or 0
+    if not views or not 0 <= index < len(views):
+        return None
+    view = state.get(views[index], {})
+    result: dict[str, Any] = {"count": len(views)}
+    if view.get("model_name") == "ImageModel":
+        buffers = [b for b in view.get("buffers") or [] if b.get("path") == ["value"]]
+        if not buffers:
+            return None
+        data = base64.b64decode(buffers[0]["data"])
+        if png_size(data) is None:
+            return None
+        result["png"] = data
+    elif view.get("model_name") == "HTMLModel":
+        result["html"] = view.get("state", {}).get("value", "")
+    else:
+        return None
+    sliders = [state[m]["state"] for m in models if kinds[m] in ("SelectionSliderModel", "IntSliderModel")]
+    names = [_strip_tags(state[m]["state"].get("value", "")) for m in models
+             if kinds[m] == "HTMLModel" and m not in views and m not in _descendants(state, stacks[0])]
+    name = next((n for n in names if n), "")
+    labels: list[str] = []
+    value = ""
+    if sliders:
+        labels = [str(label) for label in sliders[0].get("_options_labels") or []]
+        position = sliders[0].get("index", index)
+        value = labels[position] if labels and 0 <= position < len(labels) else str(sliders[0].get("value", ""))
+    result["labels"] = labels
+    result["label"] = f"{name} = {value}" if name and value else (name or value)
+    return result
+
+
+def fallback_html(fallback: dict[str, Any], src: str | None) -> str:
+    """The <figure> that stands for a widget until (or unless) its script renders it."""
+    label = fallback.get("label") or "first view"
+    count = fallback.get("count", 1)
+    labels = fallback.get("labels") or []
+    span = f" ({labels[0]} … {labels[-1]})" if len(labels) > 1 else ""
+    caption = (f"{html.escape(label)}: one of {count} views{html.escape(span)}. "
+               "The slider that switches them appears when the page's scripts have loaded.")
+    if src is not None:
+        width, height = png_size(fallback["png"]) or (0, 0)
+        wide = ' class="rnnbook-wide-figure"' if height and width / height >= WIDE_FIGURE_RATIO else ""
+        body = (f'<img src="{html.escape(src)}" alt="{html.escape(label)} (the view shown first)" '
+                f'width="{width}" height="{height}"{wide} decoding="async">')
+    else:
+        body = f'<div class="rnnbook-widget-fallback-html">{fallback["html"]}</div>'
+    return (f'<figure class="rnnbook-widget-fallback">{body}'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+_VIEW_SCRIPT = re.compile(r'(<script type="' + re.escape(WIDGET_VIEW) + r'">(.*?)</script>)', re.S)
+
+
+def _widget_pages(app, pagename, templatename, context, doctree) -> None:
+    """Move the widget state to the end of the body and write each widget's fallback view."""
+    scripts = context.get("script_files") or []
+    states = [s for s in scripts if (getattr(s, "attributes", {}) or {}).get("type") == WIDGET_STATE]
+    if not states or "body" not in context:
+        return
+    context["script_files"] = [s for s in scripts if s not in states]
+    state: dict[str, Any] = {}
+    moved = []
+    for script in states:
+        body = script.attributes.get("body", "")
+        moved.append(f'<script type="{WIDGET_STATE}">{body}</script>')
+        try:
+            state.update(json.loads(body.replace("<\\/", "</")).get("state", {}))
+        except (json.JSONDecodeError, AttributeError):
+            pass
+    outdir = Path(app.builder.outdir)
+
+    def add_fallback(match: re.Match) -> str:
+        try:
+            model_id = json.loads(match.group(2))["model_id"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return match.group(1)
+        fallback = widget_fallback(state, model_id)
+        if fallback is None:
+            return match.group(1)
+        src = None
+        if "png" in fallback:
+            name = hashlib.sha256(fallback["png"]).hexdigest()[:24] + ".png"
+            target = outdir / FALLBACK_DIR / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                target.write_bytes(fallback["png"])
+            src = context["pathto"](f"{FALLBACK_DIR}/{name}", 1)
+        return match.group(1) + fallback_html(fallback, src)
+
+    context["body"] = _VIEW_SCRIPT.sub(add_fallback, context["body"]) + "\n".join(moved)
+
+
+# ------------------------------------------------------------------------------ inline code
+
+_PRE_SPAN = re.compile(r'(<span class="pre">)([^<]*)(</span>)')
+_BREAK_AFTER = re.compile(r"(?<=[._,(=/])(?=[^\s._,)=/])")
+
+
+def add_word_breaks(body: str) -> str:
+    """Break opportunities in inline code: after . _ , ( = / when followed by more text."""
+    def fix(match: re.Match) -> str:
+        text = match.group(2)
+        if len(text) <= 12:
+            return match.group(0)
+        return match.group(1) + _BREAK_AFTER.sub("<wbr>", text) + match.group(3)
+    return _PRE_SPAN.sub(fix, body)
+
+
+def _inline_code(app, pagename, templatename, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = add_word_breaks(context["body"])
+
+
+# ------------------------------------------------------------------------------ figures
+
+def _section_title(node: nodes.Node) -> str:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.section) and parent.children and isinstance(parent[0], nodes.title):
+            return parent[0].astext()
+        parent = parent.parent
+    return ""
+
+
+def _figures(app, doctree, docname) -> None:
+    """Alt text and a wide-figure class for the images of notebook outputs."""
+    srcdir = Path(app.srcdir)
+    page_title = ""
+    for section in doctree.findall(nodes.section):
+        if section.children and isinstance(section[0], nodes.title):
+            page_title = section[0].astext()
+            break
+    for image in doctree.findall(nodes.image):
+        uri = image.get("uri", "")
+        if not uri.endswith(".png"):
+            continue
+        path = Path(uri) if Path(uri).is_absolute() else srcdir / uri
+        if not image.get("alt") and "jupyter_execute" in uri:
+            where = _section_title(image) or page_title
+            image["alt"] = f"Figure from the code above, section “{where}”" if where else "Figure from the code above"
+        try:
+            with path.open("rb") as handle:
+                size = png_size(handle.read(24))
+        except OSError:
+            size = None
+        if "jupyter_execute" in uri and size and size[1] and size[0] / size[1] >= WIDE_FIGURE_RATIO:
+            image["classes"].append("rnnbook-wide-figure")
+
+
+# ------------------------------------------------------------------------------ Chinese
+
+_HAN = "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CHINESE_RUN = re.compile(f"[{_HAN}]+(?:[ ·/\\-–—]*[{_HAN}]+)*")
+_TAG_OR_SKIPPED = re.compile(r"<(script|style|title|textarea)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I)
+ZH_OPEN = '<span lang="zh">'
+
+
+def mark_chinese(page: str) -> str:
+    """Wrap each run of Chinese text outside tags, scripts and <title> in <span lang="zh">.
+
+    Idempotent: a run already directly inside a ``<span lang="zh">`` is left alone.
+    """
+    out, position, last_tag = [], 0, ""
+    for match in _TAG_OR_SKIPPED.finditer(page):
+        text = page[position:match.start()]
+        out.append(text if last_tag == ZH_OPEN else _CHINESE_RUN.sub(lambda m: f"{ZH_OPEN}{m.group(0)}</span>", text))
+        out.append(match.group(0))
+        last_tag = match.group(0)
+        position = match.end()
+    out.append(page[position:])
+    return "".join(out)
+
+
+def _mark_chinese_pages(app, exception) -> None:
+    if exception is not None or app.builder is None or app.builder.format != "html":
+        return
+    for path in Path(app.builder.outdir).rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        marked = mark_chinese(text)
+        if marked != text:
+            path.write_text(marked, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------ Chinese search
+
+GLOSSARY = Path(__file__).resolve().parents[1] / "glossary.md"
+_GLOSSARY_TERM = re.compile(f"^\\s+([{_HAN}][^·\\n]*?)\\s+·", re.M)
+
+
+def glossary_chinese_terms(text: str) -> list[str]:
+    """The Chinese term that opens each glossary definition ("  注意力机制 · ...")."""
+    terms = []
+    for match in _GLOSSARY_TERM.finditer(text):
+        for term in re.split(r"[ /、,，\-–]+", match.group(1).strip()):
+            if re.fullmatch(f"[{_HAN}]+", term) and term not in terms:
+                terms.append(term)
+    return terms
+
+
+def _search_dictionary(app) -> None:
+    """Give jieba the glossary's terms as words, so that the index holds each term whole."""
+    if not str(app.config.html_search_language or "").startswith("zh") or not GLOSSARY.is_file():
+        return
+    terms = glossary_chinese_terms(GLOSSARY.read_text(encoding="utf-8"))
+    path = Path(app.doctreedir) / "rnnbook-search-zh.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{term} 1000 n\n" for term in terms), encoding="utf-8")
+    app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(path)}
+
+
 def setup(app):
+    app.connect("builder-inited", _search_dictionary)
+    app.add_css_file("rnnbook-site.css")
+    app.add_js_file("rnnbook-site.js", defer="defer")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _widget_pages, priority=910)
+    app.connect("html-page-context", _inline_code, priority=920)
+    app.connect("doctree-resolved", _figures)
+    app.connect("build-finished", _mark_chinese_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

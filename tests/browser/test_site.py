@@ -1,25 +1,34 @@
-"""The built site in headless Chromium: every page loads cleanly, every slider switches views.
+"""The built site in headless Chromium: every page loads cleanly, every slider switches views,
+every page reads on a phone and on a wide screen, widgets show a first view before (and without)
+their scripts, and Chinese search finds the glossary.
 
-Needs `make site` first (`make test` runs it) and Debian's chromium.
+Needs `make site` first (`make test` runs it) and Debian's chromium. Screenshots are written to
+_build/browser-screenshots/ (not part of the site, not committed).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SITE = REPO_ROOT / "_build" / "html"
+SHOTS = REPO_ROOT / "_build" / "browser-screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGES = sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
                if not p.relative_to(SITE).parts[0].startswith("_")) if SITE.is_dir() else []
+# pages with an article (not the redirecting index, the search page or the index of terms)
+ARTICLES = [p for p in PAGES if p.startswith(("book/", "chapters/"))]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -43,19 +52,29 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # real scrollbars, as on a desktop: playwright hides them by default
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             ignore_default_args=["--hide-scrollbars"])
         yield browser
         browser.close()
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")))
 
 
 class PageVisit:
     """Open one page, recording JS errors and any request that leaves 127.0.0.1."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, viewport: dict | None = None, javascript: bool = True,
+                 hold: str | None = None, wait_until: str = "networkidle"):
         self.errors: list[str] = []
         self.outside: list[str] = []
         self.failed: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.held: list = []  # requests whose URL contains `hold`, answered by release()
+        self.hold = hold
+        self.context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=javascript)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         self.page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
@@ -64,15 +83,23 @@ class PageVisit:
         self.page.on("response", lambda resp: self.failed.append(f"{resp.url} HTTP {resp.status}")
                      if resp.status >= 400 else None)
         self.page.route("**/*", self._route)
-        self.page.goto(url, wait_until="networkidle")
+        self.page.goto(url, wait_until=wait_until)
 
     def _route(self, route):
         url = route.request.url
         if urlparse(url).scheme in ("data", "blob") or urlparse(url).hostname == "127.0.0.1":
-            route.continue_()
+            if self.hold and self.hold in url:
+                self.held.append(route)
+            else:
+                route.continue_()
         else:
             self.outside.append(url)
             route.abort()
+
+    def release(self):
+        self.hold = None
+        while self.held:
+            self.held.pop().continue_()
 
     def close(self):
         self.context.close()
@@ -94,9 +121,163 @@ def test_page_loads_without_errors_or_outside_requests(browser, site_url, page_p
         assert visit.outside == [], f"requests outside 127.0.0.1: {visit.outside}"
         assert visit.errors == [], f"JavaScript errors: {visit.errors}"
         assert visit.failed == [], f"failed requests: {visit.failed}"
+        # images are described, not named by their hashed file name
+        bad_alt = visit.page.evaluate(
+            "() => [...document.images].map(i => i.getAttribute('alt') || '')"
+            ".filter(a => !a.trim() || /\\.(png|jpe?g|svg)$/i.test(a))")
+        assert bad_alt == [], f"images without a real alt text: {bad_alt[:3]}"
     finally:
         visit.close()
 
+
+# ------------------------------------------------------------------------------ layout
+
+# Elements wider than the viewport that no scroll container holds; display equations and tables
+# whose content overflows without a scroll container that shows an edge shadow.
+_LAYOUT_PROBLEMS = """() => {
+    const vw = document.documentElement.clientWidth;
+    const problems = [];
+    const visible = el => {
+        const s = getComputedStyle(el);
+        return s.visibility !== 'hidden' && s.display !== 'none' && el.getClientRects().length > 0;
+    };
+    const scroller = el => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+            const x = getComputedStyle(p).overflowX;
+            if (x === 'auto' || x === 'scroll' || x === 'hidden') return p;
+        }
+        return null;
+    };
+    const affordance = el => {
+        const s = getComputedStyle(el);
+        return (s.overflowX === 'auto' || s.overflowX === 'scroll')
+            && (s.backgroundImage.includes('gradient') || el.offsetHeight - el.clientHeight > 0);
+    };
+    if (document.documentElement.scrollWidth > vw + 1)
+        problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${vw} px viewport`);
+    for (const el of document.querySelectorAll('.bd-main *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.right <= vw + 1 || !visible(el)) continue;
+        const box = scroller(el);
+        if (box && box.getBoundingClientRect().right <= vw + 1) continue;
+        if (el.parentElement && el.parentElement.getBoundingClientRect().right > vw + 1) continue;
+        problems.push(`${el.tagName.toLowerCase()}.${String(el.className).slice(0, 40)} ends at ${Math.round(r.right)} px`);
+    }
+    for (const m of document.querySelectorAll('.bd-article mjx-container[display="true"]')) {
+        if (m.scrollWidth > m.clientWidth + 1 && !affordance(m))
+            problems.push(`equation clipped without a scroll affordance: ${m.textContent.slice(0, 40)}`);
+    }
+    for (const t of document.querySelectorAll('.bd-article table')) {
+        const box = t.parentElement;
+        if (t.getBoundingClientRect().width > box.clientWidth + 1 && !affordance(box))
+            problems.push(`table clipped without a scroll affordance: ${t.textContent.slice(0, 40)}`);
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=PHONE)
+    page = visit.page
+    try:
+        page.wait_for_timeout(300)
+        problems = page.evaluate(_LAYOUT_PROBLEMS)
+        _shot(page, f"phone_{page_path}")
+        assert problems == [], f"at 390 px: {problems[:5]}"
+
+        # the "On this page" button opens the page's contents (when the page has sections)
+        secondary = page.locator(".bd-header-article .secondary-toggle")
+        if secondary.count() and secondary.first.is_visible():
+            secondary.first.click()
+            page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=3000)
+            page.keyboard.press("Escape")
+            page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
+
+        # the hamburger opens the chapter list; a link in it leads to another page
+        toggle = page.locator(".bd-header-article .primary-toggle").first
+        assert toggle.is_visible(), "no visible navigation button on a phone"
+        toggle.click()
+        dialog = page.wait_for_selector("#pst-primary-sidebar-modal[open]", timeout=3000)
+        links = [a for a in dialog.query_selector_all("nav a.reference.internal") if a.is_visible()]
+        assert len(links) >= 8, "the chapter list is not shown"
+        _shot(page, f"phone_nav_{page_path}")
+        current = page.url.split("#")[0]
+        target = next(a for a in links if a.get_attribute("href") not in ("#", "") and
+                      not current.endswith(a.get_attribute("href").split("#")[0].lstrip("./")))
+        with page.expect_navigation():
+            target.click()
+        page.wait_for_load_state("networkidle")
+        assert page.url.split("#")[0] != current
+        assert page.locator("article.bd-article h1").first.is_visible()
+        assert visit.errors == [] and visit.outside == [] and visit.failed == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_page_reads_on_a_wide_screen(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=DESKTOP)
+    page = visit.page
+    try:
+        problems = page.evaluate(_LAYOUT_PROBLEMS)
+        # the generated tables fit the text column: every column, the verdict included, is seen
+        for table in page.query_selector_all("table.rnnbook-table"):
+            width, room = table.evaluate("t => [t.getBoundingClientRect().width, t.parentElement.clientWidth]")
+            if width > room + 1:
+                problems.append(f"{table.get_attribute('class')}: {width:.0f} px in {room} px")
+        _shot(page, f"desktop_{page_path}")
+        assert problems == [], f"at 1280 px: {problems[:5]}"
+        # one search box, and the hamburger collapses and restores the sidebar
+        boxes = [b for b in page.query_selector_all(".search-button-field") if b.is_visible()]
+        assert len(boxes) == 1, f"{len(boxes)} search boxes"
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        page.locator(".bd-header-article .primary-toggle").first.click()
+        page.wait_for_timeout(600)
+        assert not sidebar.is_visible(), "the hamburger did not collapse the sidebar"
+        page.locator(".bd-header-article .primary-toggle").first.click()
+        page.wait_for_timeout(600)
+        assert sidebar.is_visible()
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+def test_chinese_is_marked_and_has_a_font_stack(browser, site_url):
+    visit = PageVisit(browser, f"{site_url}/book/glossary.html")
+    try:
+        spans = visit.page.query_selector_all('[lang="zh"]')
+        assert len(spans) >= 20
+        font = spans[0].evaluate("el => getComputedStyle(el).fontFamily")
+        assert "Noto Sans CJK SC" in font and "Microsoft YaHei" in font
+        untagged = visit.page.evaluate(r"""() => {
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            const bad = [];
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                if (/[\u4e00-\u9fff]/.test(n.textContent) && !n.parentElement.closest('[lang|="zh"], script'))
+                    bad.push(n.textContent.trim().slice(0, 20));
+            }
+            return bad;
+        }""")
+        assert untagged == [], f"Chinese text not marked lang=zh: {untagged[:5]}"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("query, expected", [("门控", "book/glossary.html"), ("注意力机制", "book/glossary.html"),
+                                             ("dropout", "chapters/06_dropout.html")])
+def test_search_finds_chinese_and_english_terms(browser, site_url, query, expected):
+    visit = PageVisit(browser, f"{site_url}/search.html?q={quote(query)}")
+    try:
+        visit.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
+        hrefs = [a.get_attribute("href") for a in visit.page.query_selector_all("#search-results ul.search li a")]
+        assert any(expected in href for href in hrefs), f"{query!r} found {hrefs[:5]}"
+    finally:
+        visit.close()
+
+
+# ------------------------------------------------------------------------------ widgets
 
 WIDGET_PAGES = [p for p in PAGES
                 if "application/vnd.jupyter.widget-view+json" in (SITE / p).read_text(errors="ignore")]
@@ -117,6 +298,66 @@ def test_the_chapters_with_sliders_have_widgets():
                 "chapters/08_embeddings.html", "chapters/09_seq2seq.html"}
     present = {f"chapters/{path.stem}.html" for path in (REPO_ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")}
     assert expected & present <= set(WIDGET_PAGES)
+
+
+_FALLBACKS = """() => [...document.querySelectorAll('.rnnbook-widget-fallback')].map(f => {
+    const img = f.querySelector('img'), r = f.getBoundingClientRect();
+    return {visible: getComputedStyle(f).display !== 'none' && r.height > 0, height: r.height,
+            loaded: img ? img.complete && img.naturalWidth > 0 : !!f.querySelector('.rnnbook-widget-fallback-html'),
+            caption: (f.querySelector('figcaption') || {}).textContent || ''};
+})"""
+
+
+@pytest.mark.parametrize("page_path", WIDGET_PAGES)
+def test_widget_pages_paint_their_fallback_before_the_widget_script(browser, site_url, page_path):
+    # the widget bundle is held back: the page must paint, with each widget's first view
+    visit = PageVisit(browser, f"{site_url}/{page_path}", hold="embed-amd.js", wait_until="commit")
+    page = visit.page
+    try:
+        page.wait_for_selector(".rnnbook-widget-fallback img, .rnnbook-widget-fallback-html", timeout=15_000)
+        page.wait_for_function("() => [...document.querySelectorAll('.rnnbook-widget-fallback img')]"
+                               ".every(i => i.complete && i.naturalWidth > 0)", timeout=15_000)
+        page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0",
+                               timeout=15_000)
+        assert visit.held, "the widget script was not requested (or not held)"
+        assert page.query_selector(".rnnbook-slider-views") is None, "the widget rendered without its script"
+        fallbacks = page.evaluate(_FALLBACKS)
+        assert fallbacks and all(f["visible"] and f["loaded"] and f["height"] > 80 and "=" in f["caption"]
+                                 for f in fallbacks), fallbacks
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        _shot(page, f"fallback_{page_path}")
+        # print shows the fallback too
+        page.emulate_media(media="print")
+        assert all(f["visible"] for f in page.evaluate(_FALLBACKS))
+        page.emulate_media(media="screen")
+        # once the script arrives, the live widget replaces the fallback
+        visit.release()
+        page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+        page.wait_for_timeout(300)
+        assert not any(f["visible"] for f in page.evaluate(_FALLBACKS)), "the fallback stays beside the widget"
+        assert visit.errors == [] and visit.outside == []
+    finally:
+        visit.release()
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", WIDGET_PAGES)
+def test_widget_pages_without_javascript_show_the_fallback(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", javascript=False, wait_until="load")
+    try:
+        visit.page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        boxes = visit.page.query_selector_all(".rnnbook-widget-fallback")
+        assert boxes
+        for box in boxes:
+            size = box.bounding_box()
+            assert size and size["height"] > 80 and size["width"] > 200
+            img = box.query_selector("img")
+            if img:
+                assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            assert "=" in box.query_selector("figcaption").inner_text()
+        _shot(visit.page, f"nojs_{page_path}")
+    finally:
+        visit.close()
 
 
 @pytest.mark.parametrize("page_path", WIDGET_PAGES)
@@ -147,9 +388,26 @@ def test_every_slider_switches_the_visible_view(browser, site_url, page_path, tm
                 seen_views.append(_visible_view(page, box))
                 seen_labels.append(readout.inner_text())
                 shots.append(box.screenshot(path=str(tmp_path / f"view{number}_{position}.png")))
+                # the slider announces its name and value, not its index
+                valuetext = handle.get_attribute("aria-valuetext") or ""
+                assert valuetext.endswith("= " + seen_labels[-1].strip()), valuetext
             assert len(set(seen_labels)) == 3, f"the slider did not move: {seen_labels}"
             assert len(set(seen_views)) == 3, "moving the slider did not change the visible view"
             assert len(set(shots)) == 3, "the screenshots at three positions are not all different"
+            # the Play widget's buttons have names; the slider's name is not under its handle
+            for button in box.query_selector_all(".widget-play button"):
+                assert button.get_attribute("aria-label"), "a Play/Stop/Repeat button has no label"
+            overlap = box.evaluate("""b => {
+                const name = b.querySelector('.widget-hbox > .widget-html');
+                const handle = b.querySelector('.noUi-handle');
+                if (!name || !handle) return false;
+                const n = name.getBoundingClientRect(), h = handle.getBoundingClientRect();
+                return !(h.right <= n.left || h.left >= n.right || h.bottom <= n.top || h.top >= n.bottom);
+            }""")
+            assert not overlap, "the slider's handle covers its name"
+            readout_cut = readout.evaluate("r => r.scrollWidth > r.clientWidth + 1")
+            assert not readout_cut, f"the value label is cut: {readout.inner_text()}"
+        _shot(page, f"widgets_{page_path}")
         assert visit.errors == [] and visit.outside == []
     finally:
         visit.close()
