@@ -387,10 +387,17 @@ def plot_truncation_view(runs: Sequence[TruncationRun], selected: int, lag: int)
     chosen_run = next(r for r in runs if r.truncation == selected)
     left.set_title(f"τ = {selected} (k = {lag}): final accuracy {chosen_run.val_accuracy[-1]:.3f}")
     taus = [r.truncation for r in runs]
-    colors = ["tab:blue" if t == selected else ("tab:red" if t <= lag else "tab:green") for t in taus]
-    right.bar([str(t) for t in taus], [r.final_error for r in runs], color=colors)
-    right.set_xlabel("truncation length τ (red: τ ≤ k)")
-    right.set_ylabel("final validation error")
-    right.set_ylim(0, 0.55)
+    # Accuracy, not error: bars for tau > k (error ~0) would be invisible. The selected bar keeps
+    # its class colour and is outlined, so it shows for every tau.
+    bars = right.bar([str(t) for t in taus], [r.val_accuracy[-1] for r in runs],
+                     color=["tab:red" if t <= lag else "tab:green" for t in taus])
+    for bar, tau in zip(bars, taus):
+        if tau == selected:
+            bar.set_edgecolor("black")
+            bar.set_linewidth(2.5)
+    right.axhline(0.5, ls=":", color="k", lw=1)
+    right.set_xlabel("truncation length τ (red: τ ≤ k, green: τ > k)")
+    right.set_ylabel("final validation accuracy")
+    right.set_ylim(0, 1.05)
     fig.tight_layout()
     return fig
