@@ -11,7 +11,7 @@ PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	run-times bench
+	run-times export bench
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -42,7 +42,7 @@ unit: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -q
 
 lint: $(STAMP)  ## pyflakes' rules and import order (ruff) over the code and the notebooks
-	$(VENV)/bin/ruff check utils tests tools bench book/_ext conftest.py
+	$(VENV)/bin/ruff check utils chapter_code tests tools bench book/_ext conftest.py
 	$(VENV)/bin/nbqa ruff chapters
 
 freshness: $(STAMP)
@@ -65,6 +65,9 @@ site: $(STAMP) vendor
 
 browser: $(STAMP) chromium
 	$(PY) -m pytest tests/browser -q
+
+export: $(STAMP)  ## write chapter_code/ from the chapters' cells marked `#| export`
+	$(PY) tools/export_chapters.py
 
 execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from utils import bptt
+from chapter_code import ch01_bptt as bptt
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
 def notebook(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# A chapter"),
-        nbformat.v4.new_code_cell("%matplotlib inline\nfrom utils.bptt import rnn_forward\nx = 1"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nfrom utils.data import load_mnist\nx = 1"),
         nbformat.v4.new_code_cell("print(x)"),
     ])
     path = tmp_path / "tmp_chapter.ipynb"
@@ -80,11 +80,11 @@ def test_outputs_from_other_cell_code(notebook):
 def test_outputs_from_another_version_of_an_imported_module(notebook):
     nb = nbformat.read(notebook, as_version=4)
     stamp = nb.metadata[freshness.METADATA_KEY]
-    assert "utils/bptt.py" in stamp["utils_hashes"]
-    stamp["utils_hashes"]["utils/bptt.py"] = "0" * 64
+    assert "utils/data.py" in stamp["utils_hashes"]
+    stamp["utils_hashes"]["utils/data.py"] = "0" * 64
     stamp["code_hash"] = "1" * 64
     nbformat.write(nb, notebook)
-    assert any("utils/bptt.py" in p for p in freshness.check_notebook(notebook))
+    assert any("utils/data.py" in p for p in freshness.check_notebook(notebook))
 
 
 def test_a_new_library_version_in_the_lock_makes_notebooks_stale(notebook, tmp_path, monkeypatch):
@@ -110,8 +110,9 @@ def test_modules_that_compute_nothing_are_not_hashed():
         "from utils.metrics import record_metrics\nfrom utils.widgets import slider_views\n"
         "from utils.repro import seed_everything\nfrom utils.profile import chapter_sizes")])
     hashed = freshness.utils_dependencies(nb)
-    assert "repro" in hashed and "profile" in hashed  # seeding and sizes decide results
-    assert not {"", "metrics", "widgets", "freshness", "paths"} & set(hashed)
+    assert "utils/repro.py" in hashed and "utils/profile.py" in hashed  # seeding and sizes decide results
+    assert not {"utils/__init__.py", "utils/metrics.py", "utils/widgets.py", "utils/freshness.py",
+                "utils/paths.py"} & set(hashed)
 
 
 def test_full_budget_is_reported_and_fails_only_far_beyond(notebook):
@@ -165,7 +166,14 @@ def test_module_hash_ignores_comments_and_docstrings(tmp_path):
 
 def test_dependencies_are_followed_through_modules():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.dropout import DropoutCellWrapper")])
-    assert freshness.utils_dependencies(nb) == ["cell_wrappers", "dropout"]
+    assert freshness.utils_dependencies(nb) == ["utils/cell_wrappers.py", "utils/dropout.py"]
+
+
+def test_a_notebook_that_reuses_a_chapter_depends_on_its_generated_module():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from chapter_code.ch01_bptt import rnn_bptt\nimport chapter_code.ch01_bptt as other")])
+    assert freshness.utils_dependencies(nb) == ["chapter_code/ch01_bptt.py"]
+    assert "chapter_code/ch01_bptt.py" in freshness.fingerprint(nb, "02_mnist_rnn")["utils_hashes"]
 
 
 # ----------------------------------------------------------------- metrics

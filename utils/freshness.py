@@ -10,7 +10,8 @@ What the code hash covers, and why:
 
 * the notebook's code cells (whitespace at line ends aside; the Colab bootstrap cell, which
   only fetches the package on Colab, left out);
-* the syntax tree, without docstrings and comments, of every ``utils`` module the notebook
+* the syntax tree, without docstrings and comments, of every module of ``utils`` and of the
+  generated ``chapter_code`` the notebook
   imports, directly or through other modules: they compute the results. Left out are the
   modules in :data:`NOT_HASHED`, which compute none of a chapter's figures (this checker and
   executor, the metrics display, the widget views built from figures already computed, the
@@ -107,29 +108,43 @@ def _parse_python(source: str) -> ast.Module:
         return ast.parse("")
 
 
-def _imported_utils_modules(tree: ast.Module, package_relative: bool) -> set[str]:
-    found: set[str] = set()
+# Packages whose modules compute a notebook's results: the plumbing, and the modules generated
+# from the chapters' exported cells (tools/export_chapters.py). A module is named by its
+# path relative to the repository root, e.g. "utils/data.py", "chapter_code/ch01_bptt.py".
+HASHED_PACKAGES = ("utils", "chapter_code")
+
+
+def _module_file(package: str, name: str) -> str:
+    return f"{package}/{'__init__' if name == '' else name}.py"
+
+
+def _imported_modules(tree: ast.Module, package: str | None) -> set[str]:
+    """Modules of HASHED_PACKAGES that `tree` imports (relative imports resolve in `package`)."""
+    found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.split(".")[0] == "utils":
-                    found.add(".".join(alias.name.split(".")[1:2]))
+                parts = alias.name.split(".")
+                if parts[0] in HASHED_PACKAGES:
+                    found.add((parts[0], parts[1] if len(parts) > 1 else ""))
         elif isinstance(node, ast.ImportFrom):
-            if node.level and package_relative:
-                base = node.module or ""
-            elif node.module and node.module.split(".")[0] == "utils":
-                base = ".".join(node.module.split(".")[1:2])
+            if node.level and package:
+                source, base = package, node.module or ""
+            elif node.module and node.module.split(".")[0] in HASHED_PACKAGES:
+                source, base = node.module.split(".")[0], ".".join(node.module.split(".")[1:2])
             else:
                 continue
             if base:
-                found.add(base.split(".")[0])
+                found.add((source, base.split(".")[0]))
             else:  # from utils import x / from . import x: x may be a module
-                found.update(alias.name for alias in node.names)
-    return {name for name in found if name == "" or (UTILS_DIR / f"{name}.py").is_file()}
+                found.add((source, ""))
+                found.update((source, alias.name) for alias in node.names)
+    return {_module_file(p, n) for p, n in found if (REPO_ROOT / _module_file(p, n)).is_file()}
 
 
-def _module_path(name: str) -> Path:
-    return UTILS_DIR / ("__init__.py" if name == "" else f"{name}.py")
+def _module_path(module: str) -> Path:
+    """The file of `module` ("utils/data.py"; a bare name means a module of utils)."""
+    return REPO_ROOT / (module if module.endswith(".py") else _module_file("utils", module))
 
 
 SIZES_NAME = "CHAPTER_SIZES"  # in utils/profile.py: each notebook depends on its own entry only
@@ -173,27 +188,27 @@ def module_hash(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
-# Modules that execute, check, record or display, but compute none of a chapter's figures
-# ("" is the package's __init__).
-NOT_HASHED = {"", "freshness", "metrics", "paths", "widgets"}
+# Modules that execute, check, record or display, but compute none of a chapter's figures.
+NOT_HASHED = {"utils/__init__.py", "utils/freshness.py", "utils/metrics.py", "utils/paths.py", "utils/widgets.py",
+              "chapter_code/__init__.py"}
 
 
 def utils_dependencies(nb: nbformat.NotebookNode) -> list[str]:
-    """The ``utils`` modules a notebook imports, directly or through other modules
-    (except the tooling in NOT_HASHED)."""
+    """The modules of ``utils`` and ``chapter_code`` a notebook imports, directly or through
+    other modules (except those in NOT_HASHED), as paths relative to the repository root."""
     pending: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
-            pending |= _imported_utils_modules(_parse_python(cell.source), package_relative=False)
+            pending |= _imported_modules(_parse_python(cell.source), package=None)
     pending -= NOT_HASHED
     seen: set[str] = set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        module = pending.pop()
+        if module in seen:
             continue
-        seen.add(name)
-        tree = ast.parse(_module_path(name).read_text())
-        pending |= _imported_utils_modules(tree, package_relative=True) - seen - NOT_HASHED
+        seen.add(module)
+        tree = ast.parse(_module_path(module).read_text())
+        pending |= _imported_modules(tree, package=module.split("/")[0]) - seen - NOT_HASHED
     return sorted(seen)
 
 
@@ -230,8 +245,7 @@ def fingerprint(nb: nbformat.NotebookNode, stem: str,
                 versions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The code hash of notebook `stem` and its parts: cells, imported modules, its sizes and
     the library versions (default: those pinned in the lock)."""
-    modules = {f"utils/{_module_path(name).name}": module_hash(_module_path(name))
-               for name in utils_dependencies(nb)}
+    modules = {module: module_hash(_module_path(module)) for module in utils_dependencies(nb)}
     cells = cells_hash(nb)
     sizes = hashlib.sha256(chapter_sizes_source(stem).encode()).hexdigest()
     versions = dict(sorted((locked_versions() if versions is None else versions).items()))

@@ -1,23 +1,23 @@
-"""Backpropagation through time, written out, and the experiments of the BPTT chapter.
+"""Backpropagation through time · 通过时间反向传播: the code the chapter defines and others reuse.
 
-Conventions follow Keras: inputs are ``(batch, time, features)`` and a basic RNN cell
-computes ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)`` with output ``Y_t = h_t``
-(``tf.contrib.rnn.BasicRNNCell`` in the source, ``keras.layers.SimpleRNN`` here).
+Generated from chapters/01_bptt.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 """
 
 from __future__ import annotations
 
+# chapters/01_bptt.ipynb, cell 7
 import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 Params = dict[str, np.ndarray]  # "Wx" (inputs, units), "Wh" (units, units), "b" (units,)
 
-
-# ------------------------------------------------------------ BPTT in NumPy
 
 def init_params(n_inputs: int, n_units: int, rng: np.random.Generator, scale: float = 0.5) -> Params:
     """Small random float64 parameters for a basic RNN cell."""
@@ -35,20 +35,6 @@ def rnn_forward(X: np.ndarray, params: Params) -> np.ndarray:
         h = np.tanh(X[:, t] @ params["Wx"] + h @ params["Wh"] + params["b"])
         outputs.append(h)
     return np.stack(outputs, axis=1)
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    # bool is an int to Python, but True units or streams is a mistake, not a size
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 def check_cost_steps(steps: int, cost_steps: Sequence[int]) -> list[int]:
@@ -102,6 +88,7 @@ def rnn_bptt(X: np.ndarray, params: Params, targets: np.ndarray,
     return BPTTResult(grads, per_step, direct, total, dX)
 
 
+# chapters/01_bptt.ipynb, cell 8
 def central_differences(cost: Callable[[Params], float], params: Params,
                         eps: float = 1e-6) -> Params:
     """Numerical gradient of `cost` by central differences, one parameter at a time."""
@@ -126,7 +113,6 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 def keras_simple_rnn(params: Params, activation: str | None = "tanh"):
     """A float64 ``keras.layers.SimpleRNN`` holding `params`, returning every output."""
-    import keras
 
     n_inputs, n_units = params["Wx"].shape
     layer = keras.layers.SimpleRNN(n_units, activation=activation, return_sequences=True,
@@ -139,7 +125,6 @@ def keras_simple_rnn(params: Params, activation: str | None = "tanh"):
 def tape_gradients(X: np.ndarray, params: Params, targets: np.ndarray,
                    cost_steps: Sequence[int]) -> Params:
     """The same gradients from ``tf.GradientTape`` over a Keras SimpleRNN, in float64."""
-    import tensorflow as tf
 
     cost_steps = check_cost_steps(X.shape[1], cost_steps)
     layer = keras_simple_rnn(params)
@@ -152,7 +137,20 @@ def tape_gradients(X: np.ndarray, params: Params, targets: np.ndarray,
     return {name: g.numpy() for name, g in zip(("Wx", "Wh", "b"), grads)}
 
 
-# ------------------------------------------------ vanishing and exploding gradients
+# chapters/01_bptt.ipynb, cell 13
+def _check_int(name: str, value, minimum: int) -> int:
+    # bool is an int to Python, but True units or streams is a mistake, not a size
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
 
 def recurrent_matrix(n_units: int, spectral_radius: float, rng: np.random.Generator) -> np.ndarray:
     """A random Gaussian matrix rescaled so its largest |eigenvalue| is `spectral_radius`."""
@@ -166,7 +164,6 @@ def gradient_norm_vs_lag(spectral_radius: float, lags: int, activation: str | No
                          n_units: int = 64, n_inputs: int = 8, input_scale: float = 0.1,
                          seed: int = 0) -> np.ndarray:
     """``||d h_T / d x_{T-lag}||`` (Frobenius) for lag = 0 .. lags-1, via ``tape.jacobian``."""
-    import tensorflow as tf
 
     rng = np.random.default_rng(seed)
     params = {"Wx": rng.normal(0, 1 / np.sqrt(n_inputs), (n_inputs, n_units)),
@@ -188,7 +185,6 @@ def _last_state_jacobian(activation: str | None, n_inputs: int, n_units: int):
     every call, and TensorFlow warns about the retracing; traced once here, it runs as one graph
     for every draw (the caller sets the layer's weights first).
     """
-    import tensorflow as tf
 
     layer = keras_simple_rnn({"Wx": np.zeros((n_inputs, n_units)), "Wh": np.zeros((n_units, n_units)),
                               "b": np.zeros(n_units)}, activation)
@@ -203,8 +199,7 @@ def _last_state_jacobian(activation: str | None, n_inputs: int, n_units: int):
     return layer, jacobian_of_last_state
 
 
-# ------------------------------------------------------------- truncated BPTT
-
+# chapters/01_bptt.ipynb, cell 16
 def echo_data(streams: int, steps: int, lag: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random bits and the same bits `lag` steps later: ``x, y, mask`` of shape (streams, steps).
 
@@ -256,7 +251,6 @@ def train_truncated(truncation: int, lag: int, units: int, streams: int, train_s
         raise ValueError(f"curve_points must be <= train_steps ({train_steps}), got {curve_points}")
     _check_positive("learning_rate", learning_rate)  # NaN trained NaN weights without a word
     _check_int("seed", seed, 0)
-    import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
@@ -303,101 +297,3 @@ def train_truncated(truncation: int, lag: int, units: int, streams: int, train_s
             run.val_accuracy.append(float(accuracy(vx, vy, vmask)))
     run.seconds = time.perf_counter() - start
     return run
-
-
-# ----------------------------------------------------------------------- figures
-
-def plot_unrolled(steps: int, cost_steps: Sequence[int]):
-    """Figure 14-5 of the source: the unrolled RNN, its cost on some outputs, the gradient path."""
-    import matplotlib.pyplot as plt
-
-    cost_steps = check_cost_steps(steps, cost_steps)
-    fig, ax = plt.subplots(figsize=(1.6 * steps + 1, 3.4))
-    for t in range(steps):
-        ax.add_patch(plt.Rectangle((t - 0.3, 0.7), 0.6, 0.6, fc="#dde8f5", ec="k"))
-        ax.text(t, 1.0, "h", ha="center", va="center")
-        ax.text(t, 0.0, f"X({t})", ha="center", va="center")
-        ax.annotate("", (t, 0.7), (t, 0.15), arrowprops={"arrowstyle": "->"})
-        used = t in cost_steps
-        ax.text(t, 2.0, f"Y({t})", ha="center", va="center", color="k" if used else "0.6")
-        ax.annotate("", (t, 1.85), (t, 1.3), arrowprops={"arrowstyle": "->", "color": "k" if used else "0.6"})
-        if t:
-            ax.annotate("", (t - 0.3, 1.0), (t - 0.7, 1.0), arrowprops={"arrowstyle": "->"})
-            ax.annotate("", (t - 0.7, 0.85), (t - 0.3, 0.85),
-                        arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 1.5})
-        if used:
-            ax.annotate("", (t, 2.75), (t, 2.15), arrowprops={"arrowstyle": "<-", "color": "tab:red", "lw": 1.5})
-    first, last = cost_steps[0], cost_steps[-1]
-    ax.add_patch(plt.Rectangle((first - 0.35, 2.75), last - first + 0.7, 0.45, fc="#fde3d0", ec="k"))
-    ax.text((first + last) / 2, 2.97, "C(" + ", ".join(f"Y({t})" for t in cost_steps) + ")",
-            ha="center", va="center")
-    ax.set_xlim(-0.6, steps - 0.4)
-    ax.set_ylim(-0.3, 3.4)
-    ax.axis("off")
-    ax.set_title("Unrolled RNN: the cost uses some outputs; gradients (red) flow back through h")
-    return fig
-
-
-def plot_gradient_flow(result: BPTTResult):
-    """Per-step error injected directly vs the error reaching each hidden state."""
-    import matplotlib.pyplot as plt
-
-    steps = np.arange(len(result.direct_output_grad))
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar(steps - 0.2, result.direct_output_grad, 0.4, label="‖∂C/∂Y(t)‖ injected at step t")
-    ax.bar(steps + 0.2, result.backprop_grad, 0.4, label="‖error reaching h(t)‖ (direct + from t+1)")
-    ax.set_xlabel("time step t")
-    ax.set_xticks(steps)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_lag_norms(norms: dict[tuple[str, float], np.ndarray]):
-    """Gradient norm vs lag, one panel per activation, one line per spectral radius."""
-    import matplotlib.pyplot as plt
-
-    activations = sorted({a for a, _ in norms}, key=lambda a: a != "tanh")
-    fig, axes = plt.subplots(1, len(activations), figsize=(5.2 * len(activations), 3.6), sharey=False)
-    for ax, activation in zip(np.atleast_1d(axes), activations):
-        for (act, radius), values in sorted(norms.items()):
-            if act == activation:
-                ax.semilogy(values, label=f"ρ = {radius}")
-        ax.set_title(f"{activation} RNN")
-        ax.set_xlabel("lag l")
-        ax.set_ylabel("‖∂h(T) / ∂x(T−l)‖")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_truncation_view(runs: Sequence[TruncationRun], selected: int, lag: int):
-    """One widget view: the learning curve of truncation `selected` over the others, and final errors."""
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.4), gridspec_kw={"width_ratios": [3, 2]})
-    for run in runs:
-        chosen = run.truncation == selected
-        left.plot(run.steps_seen, run.val_accuracy, color="tab:blue" if chosen else "0.8",
-                  lw=2.2 if chosen else 1, zorder=3 if chosen else 1)
-    left.axhline(0.5, ls=":", color="k", lw=1)
-    left.set_ylim(0.4, 1.02)
-    left.set_xlabel("training time steps per stream")
-    left.set_ylabel("validation accuracy")
-    chosen_run = next(r for r in runs if r.truncation == selected)
-    left.set_title(f"τ = {selected} (k = {lag}): final accuracy {chosen_run.val_accuracy[-1]:.3f}")
-    taus = [r.truncation for r in runs]
-    # Accuracy, not error: bars for tau > k (error ~0) would be invisible. The selected bar keeps
-    # its class colour and is outlined, so it shows for every tau.
-    bars = right.bar([str(t) for t in taus], [r.val_accuracy[-1] for r in runs],
-                     color=["tab:red" if t <= lag else "tab:green" for t in taus])
-    for bar, tau in zip(bars, taus):
-        if tau == selected:
-            bar.set_edgecolor("black")
-            bar.set_linewidth(2.5)
-    right.axhline(0.5, ls=":", color="k", lw=1)
-    right.set_xlabel("truncation length τ (red: τ ≤ k, green: τ > k)")
-    right.set_ylabel("final validation accuracy")
-    right.set_ylim(0, 1.05)
-    fig.tight_layout()
-    return fig
