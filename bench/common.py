@@ -18,7 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "jupyter-book", "sphinx", "nbclient")
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from bench import common, plots, throughput
+from utils.paths import REPO_ROOT as REPO
 
-REPO = Path(__file__).resolve().parents[1]
 NAMES = ("throughput", "projection", "time_to_accuracy", "sampled_softmax", "book_times")
 HAS_TORCH = throughput.torch_available()
 

@@ -17,7 +17,8 @@ import pytest
 import yaml
 from sphinx.errors import ExtensionError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 BOOK = REPO_ROOT / "book"
 CHAPTERS = REPO_ROOT / "chapters"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 CHAPTERS = sorted((REPO_ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 # utils keeps only what chapters share: data, run profiles, freshness, metrics, widgets, seeding,
 # training/timing helpers and paths.

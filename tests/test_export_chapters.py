@@ -1,9 +1,9 @@
 import importlib.util
-from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 spec = importlib.util.spec_from_file_location("export_chapters", REPO_ROOT / "tools" / "export_chapters.py")
 export = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(export)

@@ -1,12 +1,12 @@
 import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 spec = importlib.util.spec_from_file_location("sync_run_times", REPO_ROOT / "tools" / "sync_run_times.py")
 sync = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sync)

@@ -1,8 +1,8 @@
 import importlib.util
 import json
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 spec = importlib.util.spec_from_file_location("vendor_widgets", REPO_ROOT / "tools" / "vendor_widgets.py")
 vendor = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(vendor)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT as ROOT
+
 CHAPTERS = ROOT / "chapters"
 PACKAGE = ROOT / "chapter_code"
 EXPORT_MARK = "#| export"

@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT
+
 CONFIG_FILE = REPO_ROOT / "_config.yml"
 CHAPTERS_DIR = REPO_ROOT / "chapters"
 TAG = "colab-bootstrap"

@@ -22,7 +22,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from utils.paths import REPO_ROOT as ROOT
+
 TARGET = ROOT / "book" / "_static_widgets" / "vendor"
 MANIFEST = Path(__file__).resolve().parent / "vendor_manifest.json"
 

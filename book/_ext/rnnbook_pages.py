@@ -38,7 +38,8 @@ from docutils.statemachine import StringList
 from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from utils.paths import REPO_ROOT
+
 CHAPTERS_DIR = REPO_ROOT / "chapters"
 BOOK_DIR = REPO_ROOT / "book"
 METRICS_DIR = BOOK_DIR / "metrics"

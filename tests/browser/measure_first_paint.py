@@ -12,11 +12,11 @@ import functools
 import http.server
 import sys
 import threading
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from utils.paths import REPO_ROOT as ROOT
+
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BYTES_PER_S = 4e6 / 8

@@ -12,12 +12,12 @@ import functools
 import http.server
 import re
 import threading
-from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from utils.paths import REPO_ROOT
+
 SITE = REPO_ROOT / "_build" / "html"
 SHOTS = REPO_ROOT / "_build" / "browser-screenshots"
 CHROMIUM = "/usr/bin/chromium"
