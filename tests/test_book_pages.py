@@ -17,6 +17,7 @@ import pytest
 import yaml
 from sphinx.errors import ExtensionError
 
+from tools import sync_colab_bootstrap as sync
 from utils.paths import REPO_ROOT
 
 BOOK = REPO_ROOT / "book"
@@ -32,7 +33,6 @@ def _load(name: str, path: Path):
 
 
 pages = _load("rnnbook_pages", BOOK / "_ext" / "rnnbook_pages.py")
-sync = _load("sync_colab_bootstrap", REPO_ROOT / "tools" / "sync_colab_bootstrap.py")
 
 FIRST_FOUR = {"01_bptt", "02_mnist_rnn", "03_time_series", "04_creative_rnn"}
 

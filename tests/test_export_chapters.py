@@ -1,12 +1,7 @@
-import importlib.util
 
 import nbformat
 
-from utils.paths import REPO_ROOT
-
-spec = importlib.util.spec_from_file_location("export_chapters", REPO_ROOT / "tools" / "export_chapters.py")
-export = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(export)
+from tools import export_chapters as export
 
 
 def test_generated_modules_match_their_notebooks():

@@ -138,7 +138,7 @@ def test_a_chapter_depends_on_its_own_sizes_only(monkeypatch, tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.profile import chapter_sizes")])
     before = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in ("01_bptt", "03_time_series")}
     profile = tmp_path / "profile.py"
-    source = (freshness.UTILS_DIR / "profile.py").read_text()
+    source = (freshness.REPO_ROOT / "utils" / "profile.py").read_text()
     full_part = source.index('"full"', source.index('"01_bptt"'))
     changed = source[:full_part] + source[full_part:].replace('"echo_lag": 8,', '"echo_lag": 9,', 1)
     assert changed != source

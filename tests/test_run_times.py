@@ -1,15 +1,11 @@
-import importlib.util
 import json
 import shutil
 
 import nbformat
 import pytest
 
-from utils.paths import REPO_ROOT
+from tools import sync_run_times as sync
 
-spec = importlib.util.spec_from_file_location("sync_run_times", REPO_ROOT / "tools" / "sync_run_times.py")
-sync = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sync)
 
 def test_the_readme_times_are_the_recorded_times():
     assert sync.main(["--check"]) == 0, "run `make run-times`"

@@ -1,11 +1,7 @@
-import importlib.util
 import json
 
+from tools import vendor_widgets as vendor
 from utils.paths import REPO_ROOT
-
-spec = importlib.util.spec_from_file_location("vendor_widgets", REPO_ROOT / "tools" / "vendor_widgets.py")
-vendor = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(vendor)
 
 
 def _served(tmp_path):

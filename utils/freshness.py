@@ -50,7 +50,6 @@ from .metrics import MetricsError, metrics_differences, metrics_json, recorded_m
 from .paths import LOCK_FILE, METRICS_DIR, REPO_ROOT
 from .profile import PROFILE_ENV, current_profile
 
-UTILS_DIR = Path(__file__).resolve().parent
 METADATA_KEY = "rnnbook"
 # Planned run times on a 2-core CPU, seconds, per notebook stem (default for the others).
 # A budget is a benchmark figure, not a test: a run over it is reported, and only a run over

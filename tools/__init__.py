@@ -1,0 +1,1 @@
+"""Maintenance scripts of the book; importable for their tests (python tools/NAME.py runs one)."""
