@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, RESULTS_DIR, format_table, log, write_results
+from bench.common import REPO_ROOT, bench_main, format_table, log, write_results
 
 JB_FLAGS = ("--builder", "html", "-W", "-n", "--keep-going")
 
@@ -125,11 +124,7 @@ def _tiny_book(folder: Path) -> tuple[Path, list[Path]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.book_times", description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
-    return run(args.tiny, args.out)
+    return bench_main("book_times", __doc__, run, argv)
 
 
 def run(tiny: bool, out: Path) -> dict[str, Any]:

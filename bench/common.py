@@ -192,3 +192,15 @@ def log(message: str) -> None:
 def quiet_tensorflow() -> None:
     """Hide TF's C++ start-up banner (it goes to stderr and says nothing about speed)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def bench_main(name: str, doc: str, run: Callable[[bool, Path], dict[str, Any]],
+               argv: list[str] | None = None) -> dict[str, Any]:
+    """The command line every benchmark shares: ``python -m bench.NAME [--tiny] [--out DIR]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{name}", description=doc.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="prove the harness works: tiny sizes, timings meaningless")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    return run(args.tiny, args.out)

@@ -10,13 +10,21 @@ timed over sequences of 20, 100 and 500 steps. The ratio is the chapter's
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread, write_results
+from bench.common import (
+    Contender,
+    alternate,
+    bench_main,
+    format_table,
+    log,
+    quiet_tensorflow,
+    spread,
+    write_results,
+)
 
 HEADS = ("projection", "stacked")
 
@@ -43,11 +51,7 @@ def head_contender(head: str, n_steps: int, batch: int, iterations: int, units: 
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.projection", description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
-    return run(args.tiny, args.out)
+    return bench_main("projection", __doc__, run, argv)
 
 
 def run(tiny: bool, out: Path) -> dict[str, Any]:

@@ -12,13 +12,21 @@ loop gets, not what the loss alone gets.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread, write_results
+from bench.common import (
+    Contender,
+    alternate,
+    bench_main,
+    format_table,
+    log,
+    quiet_tensorflow,
+    spread,
+    write_results,
+)
 
 LOSSES = ("full", "sampled")
 
@@ -93,11 +101,7 @@ def loss_contender(loss: str, vocab: int, batch: int, steps: int, units: int, nu
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.sampled_softmax", description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
-    return run(args.tiny, args.out)
+    return bench_main("sampled_softmax", __doc__, run, argv)
 
 
 def run(tiny: bool, out: Path) -> dict[str, Any]:

@@ -11,14 +11,22 @@ repeats is reported.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, Contender, alternate, format_table, log, quiet_tensorflow, spread, write_results
+from bench.common import (
+    Contender,
+    alternate,
+    bench_main,
+    format_table,
+    log,
+    quiet_tensorflow,
+    spread,
+    write_results,
+)
 
 CELLS = ("simple", "lstm", "gru")
 STEPS = INPUTS = 28
@@ -233,11 +241,7 @@ def measure(cells: tuple[str, ...], batches: dict[str, int], batch: int, repeats
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true", help="prove the harness works: tiny sizes, timings meaningless")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
-    return run(args.tiny, args.out)
+    return bench_main("throughput", __doc__, run, argv)
 
 
 def run(tiny: bool, out: Path, torch_module: Any = None) -> dict[str, Any]:

@@ -17,7 +17,6 @@ reaches the last target or the epoch cap; a target it never reached is reported 
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, format_table, log, quiet_tensorflow, write_results
+from bench.common import bench_main, format_table, log, quiet_tensorflow, write_results
 
 TARGETS = (0.975, 0.98)
 RECIPES = {
@@ -129,11 +128,7 @@ def load_data(tiny: bool, train_samples: int | None, test_samples: int | None):
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.time_to_accuracy", description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
-    args = parser.parse_args(argv)
-    return run(args.tiny, args.out)
+    return bench_main("time_to_accuracy", __doc__, run, argv)
 
 
 def run(tiny: bool, out: Path) -> dict[str, Any]:
