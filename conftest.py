@@ -14,7 +14,6 @@ from collections import defaultdict
 from pathlib import Path
 
 _seconds: dict[str, float] = defaultdict(float)
-SMOKE_TIMES = Path(__file__).resolve().parent / "book" / "smoke_times.json"
 
 
 def pytest_runtest_logreport(report):
@@ -50,6 +49,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    from utils.paths import SMOKE_TIMES
+
     if _far_over_budget() and session.exitstatus == 0:
         session.exitstatus = 1
     if _seconds and session.exitstatus == 0 and os.environ.get("RNNBOOK_RECORD_SMOKE_TIMES") == "1":

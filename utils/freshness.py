@@ -333,9 +333,10 @@ def output_problems(nb: nbformat.NotebookNode, name: str) -> list[str]:
                 found = MACHINE_PATH.search(text)
                 if found:
                     problems.append(f"{name}: code cell {index} shows a machine path ({found.group(0)!r})")
-                if TF_LOG_LINE.search(text):
+                log_line = TF_LOG_LINE.search(text)
+                if log_line:
                     problems.append(f"{name}: code cell {index} shows a TensorFlow log line "
-                                    f"({TF_LOG_LINE.search(text).group(0).strip()!r})")
+                                    f"({log_line.group(0).strip()!r})")
                 if TRACEBACK in text and not demonstration:
                     problems.append(f"{name}: code cell {index} shows a traceback")
     return problems
@@ -388,9 +389,11 @@ class ExecutionRefused(RuntimeError):
     """An execution that would destroy committed work or stamp a run it cannot vouch for."""
 
 
-def write_metrics(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path | None = None) -> Path | None:
-    """Write ``book/metrics/<stem>.json`` from the notebook's recorded figures (None if none)."""
-    text = derived_metrics_json(nb, path.stem)
+def write_metrics(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path | None = None,
+                  text: str | None = None) -> Path | None:
+    """Write ``book/metrics/<stem>.json`` from the notebook's recorded figures (None if none);
+    `text`, when given, is that file's already derived content."""
+    text = derived_metrics_json(nb, path.stem) if text is None else text
     if text is None:
         return None
     target = (METRICS_DIR if metrics_dir is None else metrics_dir) / f"{path.stem}.json"
@@ -441,9 +444,9 @@ def execute_notebook(path: str | os.PathLike[str], store: bool = True,
     if store:
         nb.metadata[METADATA_KEY] = {"profile": profile, "runtime_s": round(seconds, 1),
                                      **fingerprint(nb, path.stem)}
-        derived_metrics_json(nb, path.stem)  # recorded figures that contradict each other fail here
+        figures = derived_metrics_json(nb, path.stem)  # contradicting records fail here, before any write
         nbformat.write(nb, path)
-        write_metrics(nb, path, metrics_dir)
+        write_metrics(nb, path, metrics_dir, text=figures)
     return profile, seconds
 
 

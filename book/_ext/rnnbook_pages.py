@@ -39,11 +39,11 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 from utils.paths import REPO_ROOT
+from utils.paths import SMOKE_TIMES as SMOKE_TIMES_FILE
 
 CHAPTERS_DIR = REPO_ROOT / "chapters"
 BOOK_DIR = REPO_ROOT / "book"
 METRICS_DIR = BOOK_DIR / "metrics"
-SMOKE_TIMES_FILE = BOOK_DIR / "smoke_times.json"
 MIGRATION_FILE = BOOK_DIR / "migration.yml"
 CLAIMS_FILE = BOOK_DIR / "claims.yml"
 ERRATA_FILE = BOOK_DIR / "errata.yml"
