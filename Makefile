@@ -11,7 +11,7 @@ PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	run-times export bench
+	run-times export bench reproduce
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -72,6 +72,9 @@ export: $(STAMP)  ## write chapter_code/ from the chapters' cells marked `#| exp
 execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)
 	$(PY) tools/sync_run_times.py
+
+reproduce: $(STAMP)  ## run committed notebooks again (full profile, nothing stored); compare their figures
+	$(PY) -m utils.freshness reproduce $(NB)
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 17 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run

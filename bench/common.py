@@ -10,31 +10,19 @@ import datetime as _dt
 import json
 import os
 import platform
-import statistics
 import sys
-import time
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from utils.paths import REPO_ROOT
+from utils.timing import Contender, alternate, cpu_model  # noqa: F401  (the benchmarks' timer is the chapters')
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "jupyter-book", "sphinx", "nbclient")
 
 
 # ----------------------------------------------------------------------------- machine
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def _memory_gib() -> float | None:
     try:
@@ -58,7 +46,7 @@ def describe_machine() -> dict[str, Any]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": usable,
         "memory_gib": _memory_gib(),
         # Shared machines are noisy: the load average when the run started says how noisy.
@@ -71,65 +59,6 @@ def describe_machine() -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- timing
-
-@dataclass
-class Contender:
-    """One thing to time: `run()` does one repetition of the work and returns how many samples it
-    processed; `setup()` (tracing, compilation, first allocations) runs once, untimed but recorded."""
-
-    name: str
-    run: Callable[[], int]
-    setup: Callable[[], Any] | None = None
-    setup_seconds: float = 0.0
-    seconds: list[float] = field(default_factory=list)
-    samples: list[int] = field(default_factory=list)
-
-    @property
-    def rates(self) -> list[float]:
-        return [n / s for n, s in zip(self.samples, self.seconds)]
-
-    @property
-    def median_rate(self) -> float:
-        return statistics.median(self.rates)
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(self.seconds)
-
-
-def alternate(contenders: Sequence[Contender], repeats: int, warmup: int = 1,
-              progress: Callable[[str], None] | None = None) -> list[Contender]:
-    """Time every contender `repeats` times, interleaved: A B C, B C A, C A B, ...
-
-    Interleaving gives every contender the same share of a machine whose load changes, and
-    rotating the order keeps any one of them from always running right after another (a
-    framework's idle threads may still be spinning when the next one starts).
-    """
-    if repeats < 1 or warmup < 0:
-        raise ValueError("repeats must be >= 1 and warmup >= 0")
-    if not contenders:
-        raise ValueError("nothing to time")
-    for contender in contenders:
-        start = time.perf_counter()
-        if contender.setup is not None:
-            contender.setup()
-        for _ in range(warmup):
-            contender.run()
-        contender.setup_seconds = time.perf_counter() - start
-        if progress:
-            progress(f"  set up {contender.name}: {contender.setup_seconds:.1f} s")
-    count = len(contenders)
-    for rep in range(repeats):
-        for k in range(count):
-            contender = contenders[(rep + k) % count]
-            start = time.perf_counter()
-            samples = contender.run()
-            contender.seconds.append(time.perf_counter() - start)
-            contender.samples.append(int(samples))
-        if progress:
-            progress(f"  repeat {rep + 1}/{repeats} done")
-    return list(contenders)
-
 
 def spread(values: Iterable[float]) -> tuple[float, float]:
     """(min, max): printed beside a median so that a reader sees how noisy it was."""

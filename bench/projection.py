@@ -32,13 +32,13 @@ HEADS = ("projection", "stacked")
 def head_contender(head: str, n_steps: int, batch: int, iterations: int, units: int, seed: int = 42) -> Contender:
     import keras
 
-    from utils import time_series as ts
+    from utils import time_series
 
     keras.utils.set_random_seed(seed)  # the same initial recurrent weights for both heads
-    model = ts.build_toy_model(head, units, n_steps=n_steps)
-    step = ts.make_train_step(model)
+    model = time_series.build_toy_model(head, units, n_steps=n_steps)
+    step = time_series.make_train_step(model)
     rng = np.random.default_rng(seed)
-    batches = [ts.toy_batch(batch, rng, n_steps=n_steps) for _ in range(iterations)]
+    batches = [time_series.toy_batch(batch, rng, n_steps=n_steps) for _ in range(iterations)]
 
     def run() -> int:
         loss = None

@@ -18,10 +18,10 @@ import yaml
 from sphinx.errors import ExtensionError
 
 from tools import sync_colab_bootstrap as sync
-from utils.paths import REPO_ROOT
+from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 BOOK = REPO_ROOT / "book"
-CHAPTERS = REPO_ROOT / "chapters"
+CHAPTERS = CHAPTERS_DIR
 
 
 def _load(name: str, path: Path):

@@ -1,10 +1,11 @@
 import json
+import shutil
 
 import nbformat
 import pytest
 
 from utils import freshness, metrics
-from utils.paths import CHAPTERS_DIR, METRICS_DIR
+from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPRODUCIBILITY_FILE
 
 
 def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
@@ -25,7 +26,13 @@ def notebook(tmp_path):
     ])
     path = tmp_path / "tmp_chapter.ipynb"
     nbformat.write(_stamp(nb), path)
+    _settings_beside(path)
     return path
+
+
+def _settings_beside(path):
+    """The settings file every chapter notebook has beside it (budgets 60 s and 360 s)."""
+    path.with_suffix(".toml").write_text("[budget_seconds]\nsmoke = 60\nfull = 360\n[smoke]\nn = 1\n[full]\nn = 2\n")
 
 
 def _metrics_output(stem, profile="full", **figures):
@@ -41,6 +48,7 @@ def recorded(tmp_path):
     (tmp_path / "recorded").mkdir()
     path = tmp_path / "recorded" / "tmp_chapter.ipynb"
     nbformat.write(_stamp(nb), path)
+    _settings_beside(path)
     metrics_dir = tmp_path / "metrics"
     freshness.write_metrics(nb, path, metrics_dir)
     return path, metrics_dir
@@ -108,7 +116,7 @@ def test_the_lock_must_pin_every_result_library(tmp_path):
 def test_modules_that_compute_nothing_are_not_hashed():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "from utils.metrics import record_metrics\nfrom utils.widgets import slider_views\n"
-        "from utils.repro import seed_everything\nfrom utils.profile import chapter_sizes")])
+        "from utils.repro import seed_everything\nfrom utils.profile import chapter_settings")])
     hashed = freshness.utils_dependencies(nb)
     assert "utils/repro.py" in hashed and "utils/profile.py" in hashed  # seeding and sizes decide results
     assert not {"utils/__init__.py", "utils/metrics.py", "utils/widgets.py", "utils/freshness.py",
@@ -116,7 +124,8 @@ def test_modules_that_compute_nothing_are_not_hashed():
 
 
 def test_full_budget_is_reported_and_fails_only_far_beyond(notebook):
-    budget = freshness.full_budget_s("tmp_chapter")
+    budget = freshness.full_budget_s(notebook)
+    assert budget == 360  # from the settings file beside the notebook
     nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=2 * budget), notebook)
     assert freshness.check_notebook(notebook) == []  # a busy machine: slow, not stale
     nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=4 * budget), notebook)
@@ -134,23 +143,24 @@ def test_whitespace_in_cells_does_not_count_but_code_does():
     assert freshness.cells_hash(nb) != before
 
 
-def test_a_chapter_depends_on_its_own_sizes_only(monkeypatch, tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.profile import chapter_sizes")])
+def test_a_chapter_depends_on_its_own_full_settings_only(monkeypatch, tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.profile import chapter_settings")])
+    for stem in ("01_bptt", "03_time_series"):
+        shutil.copy(CHAPTERS_DIR / f"{stem}.toml", tmp_path)
+    monkeypatch.setattr(freshness, "CHAPTERS_DIR", tmp_path)
     before = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in ("01_bptt", "03_time_series")}
-    profile = tmp_path / "profile.py"
-    source = (freshness.REPO_ROOT / "utils" / "profile.py").read_text()
-    full_part = source.index('"full"', source.index('"01_bptt"'))
-    changed = source[:full_part] + source[full_part:].replace('"echo_lag": 8,', '"echo_lag": 9,', 1)
-    assert changed != source
-    smoke_only = source.replace('"echo_lag": 8,', '"echo_lag": 7,', 1)  # the first is the smoke profile's
-    profile.write_text(smoke_only)
-    real_module_path = freshness._module_path
-    monkeypatch.setattr(freshness, "_module_path",
-                        lambda name: profile if name == "profile" else real_module_path(name))
-    assert freshness.fingerprint(nb, "01_bptt")["code_hash"] == before["01_bptt"]  # smoke sizes don't count
-    profile.write_text(changed)
+    settings = tmp_path / "01_bptt.toml"
+    source = settings.read_text()
+    full_part = source.index("[full]")
+    for unstale in (source.replace("echo_lag = 8", "echo_lag = 7", 1),  # the first is the smoke profile's
+                    source.replace("full = 360", "full = 999", 1),  # a budget
+                    source.replace('[meaning]\n', '[meaning]\nunits = "cells of the RNN"\n', 1)):
+        assert unstale != source
+        settings.write_text(unstale)
+        assert freshness.fingerprint(nb, "01_bptt")["code_hash"] == before["01_bptt"]
+    settings.write_text(source[:full_part] + source[full_part:].replace("echo_lag = 8", "echo_lag = 9", 1))
     after = {stem: freshness.fingerprint(nb, stem)["code_hash"] for stem in before}
-    assert after["01_bptt"] != before["01_bptt"]  # its sizes changed
+    assert after["01_bptt"] != before["01_bptt"]  # its full-profile settings changed
     assert after["03_time_series"] == before["03_time_series"]  # another chapter's did not
 
 
@@ -166,7 +176,7 @@ def test_module_hash_ignores_comments_and_docstrings(tmp_path):
 
 def test_dependencies_are_followed_through_modules():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.dropout import DropoutCellWrapper")])
-    assert freshness.utils_dependencies(nb) == ["utils/cell_wrappers.py", "utils/dropout.py"]
+    assert freshness.utils_dependencies(nb) == ["utils/cell_wrappers.py", "utils/dropout.py", "utils/training.py"]
 
 
 def test_a_notebook_that_reuses_a_chapter_depends_on_its_generated_module():
@@ -282,6 +292,7 @@ def _tiny_chapter(tmp_path, stem="01_bptt", fail=False):
         cells.append(nbformat.v4.new_code_cell("raise RuntimeError('a cell after the figures fails')"))
     path = tmp_path / f"{stem}.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    _settings_beside(path)
     return path
 
 
@@ -304,6 +315,41 @@ def test_a_run_that_succeeds_stores_outputs_stamp_and_figures(tmp_path, monkeypa
     assert written["metrics"] == {"answer": 42}
     assert written["code_hash"] == nb.metadata[freshness.METADATA_KEY]["code_hash"]
     assert not [o for c in nb.cells for o in c.outputs if o.get("name") == "stderr"]
+
+
+def test_a_rerun_with_the_same_figures_is_recorded_as_reproduced_and_a_different_one_is_not(tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
+    metrics_dir, record = tmp_path / "metrics", tmp_path / "reproducibility.json"
+    seeded = _tiny_chapter(tmp_path)
+    freshness.execute_notebook(seeded, metrics_dir=metrics_dir)
+    assert freshness.reproduce_notebook(seeded, metrics_dir, record) == []
+    unseeded = tmp_path / "02_mnist_rnn.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nfrom utils.metrics import record_metrics\n"
+        "record_metrics('02_mnist_rnn', noise=int.from_bytes(os.urandom(4), 'big'))")]), unseeded)
+    _settings_beside(unseeded)
+    freshness.execute_notebook(unseeded, metrics_dir=metrics_dir)
+    differences = freshness.reproduce_notebook(unseeded, metrics_dir, record)
+    assert len(differences) == 1 and differences[0].startswith("noise: file ")
+    results = json.loads(record.read_text())
+    assert results["01_bptt"]["identical"] is True and results["02_mnist_rnn"]["identical"] is False
+    assert results["01_bptt"]["code_hash"] == json.loads((metrics_dir / "01_bptt.json").read_text())["code_hash"]
+    nb = nbformat.read(seeded, as_version=4)
+    nb.cells[0].source += "\nx = 1"  # the code changed since its figures were stored
+    nbformat.write(nb, seeded)
+    with pytest.raises(freshness.ExecutionRefused, match="stale"):
+        freshness.reproduce_notebook(seeded, metrics_dir, record)
+
+
+def test_the_books_record_of_reruns_holds_for_the_committed_code():
+    """book/reproducibility.json (written by `make reproduce`) names the code hash each rerun
+    checked: when a chapter changes, its entry must be renewed, or the claim would be stale."""
+    results = json.loads(REPRODUCIBILITY_FILE.read_text())
+    assert "01_bptt" in results  # the chapter that is rerun at least
+    for stem, result in results.items():
+        committed = json.loads((METRICS_DIR / f"{stem}.json").read_text())
+        assert result["code_hash"] == committed["code_hash"], f"{stem}: rerun for other code; `make reproduce`"
+        assert result["identical"], f"{stem}: a rerun gave other figures: {result['differences']}"
 
 
 def test_storing_smoke_outputs_is_refused(tmp_path, monkeypatch):
@@ -348,6 +394,7 @@ def test_check_counts_notebooks_not_problems(notebook, recorded, tmp_path, capsy
     nb.cells[2].source = "print(2)"
     nb.cells[2].execution_count = None  # two problems in one notebook
     nbformat.write(nb, other)
+    _settings_beside(other)
     (metrics_dir / "02_other.json").write_text("{}")  # and a third, about its metrics file
     assert freshness.main(["check", str(path), str(other)]) == 1
     out = capsys.readouterr().out

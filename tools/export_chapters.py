@@ -16,9 +16,9 @@ from pathlib import Path
 
 import nbformat
 
+from utils.paths import CHAPTERS_DIR as CHAPTERS
 from utils.paths import REPO_ROOT as ROOT
 
-CHAPTERS = ROOT / "chapters"
 PACKAGE = ROOT / "chapter_code"
 EXPORT_MARK = "#| export"
 

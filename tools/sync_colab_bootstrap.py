@@ -22,10 +22,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from utils.paths import REPO_ROOT
+from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 CONFIG_FILE = REPO_ROOT / "_config.yml"
-CHAPTERS_DIR = REPO_ROOT / "chapters"
 TAG = "colab-bootstrap"
 TAGS = [TAG, "remove-cell"]
 CELL_ID = "colab-bootstrap"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .training import JIT_COMPILE, book_dataset, fit_timed
 
 
 def check_temperature(temperature: float) -> float:
@@ -85,18 +86,18 @@ def window_dataset(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
         raise ValueError("the text is shorter than one window")
     ds = tf.data.Dataset.from_tensor_slices(ids).batch(seq_len + 1, drop_remainder=True)
     ds = ds.shuffle(10_000, seed=seed).batch(batch_size, drop_remainder=True)
-    return ds.map(lambda w: (w[:, :-1], w[:, 1:])).prefetch(2)
+    return book_dataset(ds.map(lambda w: (w[:, :-1], w[:, 1:])))
 
 
 class CharModel:
     """Embedding -> GRU -> Dense over the vocabulary; trains on windows, generates step by step."""
 
-    def __init__(self, vocab_size: int, embedding_dim: int = 64, units: int = 256):
+    def __init__(self, vocabulary_size: int, embedding_dim: int = 64, units: int = 256):
         import keras
 
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim)
+        self.embedding = keras.layers.Embedding(vocabulary_size, embedding_dim)
         self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
-        self.head = keras.layers.Dense(vocab_size)
+        self.head = keras.layers.Dense(vocabulary_size)
         inputs = keras.Input((None,), dtype="int32")
         sequence, _ = self.gru(self.embedding(inputs))
         self.model = keras.Model(inputs, self.head(sequence))
@@ -145,25 +146,12 @@ def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.n
 
     keras.utils.set_random_seed(seed)
     char_model.model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                             jit_compile=JIT_COMPILE)
     train = window_dataset(train_ids, seq_len, batch_size, seed)
     if steps_per_epoch:
         train = train.repeat()
-    log = CharTrainingLog()
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            # includes the validation pass, which is small
-            log.epoch_seconds.append(time.perf_counter() - self.start)
-            log.train_loss.append(float(logs["loss"]))
-            log.val_loss.append(float(logs["val_loss"]))
-
-    # shuffle=False: the windows dataset shuffles itself; Keras ignores (and warns about) the
-    # default shuffle=True on a dataset.
-    char_model.model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0, shuffle=False,
-                         validation_data=window_dataset(val_ids, seq_len, batch_size, seed),
-                         callbacks=[EpochTimer()])
-    return log
+    history = fit_timed(char_model.model, train, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                        validation_data=window_dataset(val_ids, seq_len, batch_size, seed))
+    # an epoch's seconds include its validation pass, which is small
+    return CharTrainingLog(history["loss"], history["val_loss"], history.seconds)

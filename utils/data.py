@@ -38,10 +38,11 @@ from typing import Callable
 
 import numpy as np
 
+# Relative values of the two variables are taken from the repository root (see the module docstring).
+from .paths import REPO_ROOT
+
 DATA_ENV = "RNNBOOK_DATA"
 CACHE_ENV = "RNNBOOK_CACHE"
-# Relative values of the two variables are taken from here (see the module docstring).
-REPO_ROOT = Path(__file__).resolve().parents[1]
 # A download gives up after this many seconds in all, and a read that waits this long
 # for a byte, however slowly the server answers.
 DOWNLOAD_DEADLINE_S = 600.0
@@ -175,6 +176,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _check_digest(data: bytes, expected: str | None, what: str, consequence: str) -> None:
+    """A DataError naming `what` when `data` does not have the digest `expected` (None: unchecked)."""
+    if expected is not None and _sha256(data) != expected:
+        raise DataError(f"{what} sha256 {_sha256(data)[:12]}... != expected {expected[:12]}... "
+                        f"({len(data):,} bytes); {consequence}.")
+
+
 def _fetch(url: str, deadline_s: float) -> bytes:
     """The body at `url`, or an exception; the caller waits at most `deadline_s` for it."""
     outcome: dict[str, object] = {}
@@ -221,11 +229,9 @@ def _download(spec: DataFile, target: Path) -> None:
         raise DataError(
             f"could not download {spec.relpath} from {spec.url}: {type(exc).__name__}: {exc}. {hint}"
         ) from exc
-    if spec.relpath == "mnist.npz" and _sha256(raw) != _KERAS_MNIST_SHA256:
-        raise DataError(
-            f"the download of {spec.url} does not match keras's published sha256 "
-            f"({len(raw):,} bytes); nothing was cached. {hint}"
-        )
+    if spec.relpath == "mnist.npz":
+        _check_digest(raw, _KERAS_MNIST_SHA256, f"the download of {spec.url} does not match keras's published",
+                      f"nothing was cached. {hint}")
     try:
         content = spec.from_download(raw) if spec.from_download else raw
     except DataError:
@@ -236,12 +242,8 @@ def _download(spec: DataFile, target: Path) -> None:
             f"nothing was cached. {hint}"
         ) from exc
     # Checked before it reaches the cache: a wrong body cached would fail every later load.
-    if spec.sha256 is not None and _sha256(content) != spec.sha256:
-        raise DataError(
-            f"the download of {spec.relpath} from {spec.url} is not the expected file: sha256 "
-            f"{_sha256(content)[:12]}... != expected {spec.sha256[:12]}... ({len(content):,} bytes); "
-            f"nothing was cached. {hint}"
-        )
+    _check_digest(content, spec.sha256, f"the download of {spec.relpath} from {spec.url} is not the expected file:",
+                  f"nothing was cached. {hint}")
     tmp_name = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -283,11 +285,7 @@ def read_verified(key: str) -> tuple[Path, bytes]:
         raise DataError(
             f"{path} cannot be read ({type(exc).__name__}: {exc}); make it readable or {fix}."
         ) from exc
-    if spec.sha256 is not None and _sha256(data) != spec.sha256:
-        raise DataError(
-            f"{path} is corrupted or truncated: sha256 {_sha256(data)[:12]}... "
-            f"!= expected {spec.sha256[:12]}... ({len(data):,} bytes); {fix}."
-        )
+    _check_digest(data, spec.sha256, f"{path} is corrupted or truncated:", fix)
     return path, data
 
 

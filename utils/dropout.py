@@ -18,6 +18,7 @@ import keras
 from keras import ops
 
 from .cell_wrappers import CellWrapper
+from .training import JIT_COMPILE
 
 
 def check_keep_prob(name: str, keep_prob: float) -> float:
@@ -119,5 +120,5 @@ def deep_gru_classifier(vocabulary_size: int, embedding_dim: int, units: int, la
         keras.layers.Dense(1),
     ])
     model.compile(keras.optimizers.Adam(2e-3), keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")], jit_compile=JIT_COMPILE)
     return model

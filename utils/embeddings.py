@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .training import JIT_COMPILE, array_dataset, fit_timed
+
 PAD = ""  # id 0: padding (Keras's mask token)
 UNK = "[UNK]"  # id 1: any word outside the vocabulary
 NUM = "[NUM]"
@@ -220,16 +222,16 @@ class NegativeSampler:
         return np.minimum(np.searchsorted(self._cumulative, u, side="right"),
                           len(self._cumulative) - 1).astype(np.int32)
 
-    def sample(self, contexts: np.ndarray, num_ns: int, rng: np.random.Generator) -> np.ndarray:
-        """(len(contexts), num_ns) negative ids; row i never contains contexts[i]."""
+    def sample(self, contexts: np.ndarray, negatives_per_pair: int, rng: np.random.Generator) -> np.ndarray:
+        """(len(contexts), negatives_per_pair) negative ids; row i never contains contexts[i]."""
         contexts = np.asarray(contexts)
         if contexts.ndim != 1:
             raise ValueError(f"contexts must be 1-D, got shape {contexts.shape}")
-        if isinstance(num_ns, bool) or not isinstance(num_ns, (int, np.integer)) or num_ns < 1:
-            raise ValueError(f"num_ns must be an int >= 1, got {num_ns!r}")
+        if isinstance(negatives_per_pair, bool) or not isinstance(negatives_per_pair, (int, np.integer)) or negatives_per_pair < 1:
+            raise ValueError(f"negatives_per_pair must be an int >= 1, got {negatives_per_pair!r}")
         if len(contexts) and (contexts.min() < 0 or contexts.max() >= len(self.probabilities)):
             raise ValueError("a context id is outside the vocabulary")
-        negatives = self._draw((len(contexts), num_ns), rng)
+        negatives = self._draw((len(contexts), negatives_per_pair), rng)
         clash = negatives == contexts[:, None]
         while clash.any():  # each round redraws only the clashes; P(clash) <= max p < 1
             negatives[clash] = self._draw(int(clash.sum()), rng)
@@ -237,7 +239,7 @@ class NegativeSampler:
         return negatives
 
 
-def tutorial_negative_samples(contexts: np.ndarray, num_ns: int, vocab_size: int, seed: int) -> np.ndarray:
+def tutorial_negative_samples(contexts: np.ndarray, negatives_per_pair: int, vocabulary_size: int, seed: int) -> np.ndarray:
     """Negatives drawn as the TensorFlow word2vec tutorial draws them: one call of
     ``tf.random.log_uniform_candidate_sampler(true_classes=[[context]], unique=True, ...)`` per
     positive pair. `true_classes` only enters the expected counts the op returns: it does not
@@ -246,15 +248,15 @@ def tutorial_negative_samples(contexts: np.ndarray, num_ns: int, vocab_size: int
     import tensorflow as tf
 
     contexts = np.asarray(contexts)
-    if contexts.ndim != 1 or num_ns < 1 or num_ns > vocab_size:
-        raise ValueError("contexts must be 1-D and 1 <= num_ns <= vocab_size")
+    if contexts.ndim != 1 or negatives_per_pair < 1 or negatives_per_pair > vocabulary_size:
+        raise ValueError("contexts must be 1-D and 1 <= negatives_per_pair <= vocabulary_size")
     rows = []
     for context in contexts:
         negatives, _, _ = tf.random.log_uniform_candidate_sampler(
             true_classes=tf.constant([[int(context)]], dtype=tf.int64), num_true=1,
-            num_sampled=num_ns, unique=True, range_max=vocab_size, seed=seed)
+            num_sampled=negatives_per_pair, unique=True, range_max=vocabulary_size, seed=seed)
         rows.append(negatives.numpy())
-    return np.array(rows, dtype=np.int32).reshape(len(contexts), num_ns)
+    return np.array(rows, dtype=np.int32).reshape(len(contexts), negatives_per_pair)
 
 
 def negatives_equal_to_context(negatives: np.ndarray, contexts: np.ndarray) -> int:
@@ -267,10 +269,10 @@ def negatives_equal_to_context(negatives: np.ndarray, contexts: np.ndarray) -> i
 
 # ----------------------------------------------------------------------- word2vec
 
-def word2vec_model(vocab_size: int, embedding_dim: int):
+def word2vec_model(vocabulary_size: int, embedding_dim: int):
     """Skip-gram with negative sampling as a Keras model.
 
-    Inputs: target ids (batch,) and candidates (batch, 1 + num_ns), the true context first.
+    Inputs: target ids (batch,) and candidates (batch, 1 + negatives_per_pair), the true context first.
     Output: one logit per candidate, the dot product of the target's vector (layer
     ``target_embedding``: the word vectors we keep) with the candidate's context vector.
     Trained with sigmoid cross-entropy, label 1 for the context and 0 for each negative:
@@ -278,15 +280,15 @@ def word2vec_model(vocab_size: int, embedding_dim: int):
     """
     import keras
 
-    if vocab_size < 3 or embedding_dim < 1:
-        raise ValueError(f"need vocab_size >= 3 and embedding_dim >= 1, got {vocab_size}, {embedding_dim}")
+    if vocabulary_size < 3 or embedding_dim < 1:
+        raise ValueError(f"need vocabulary_size >= 3 and embedding_dim >= 1, got {vocabulary_size}, {embedding_dim}")
     target = keras.Input((), dtype="int32", name="target")
     candidates = keras.Input((None,), dtype="int32", name="candidates")
     # word2vec's initialisation: small random target vectors, context vectors at zero
-    u = keras.layers.Embedding(vocab_size, embedding_dim, name="target_embedding",
+    u = keras.layers.Embedding(vocabulary_size, embedding_dim, name="target_embedding",
                                embeddings_initializer=keras.initializers.RandomUniform(
                                    -0.5 / embedding_dim, 0.5 / embedding_dim))(target)
-    v = keras.layers.Embedding(vocab_size, embedding_dim, name="context_embedding",
+    v = keras.layers.Embedding(vocabulary_size, embedding_dim, name="context_embedding",
                                embeddings_initializer="zeros")(candidates)
     logits = keras.ops.einsum("bd,bkd->bk", u, v)
     return keras.Model([target, candidates], logits, name="word2vec")
@@ -301,7 +303,7 @@ class Word2VecLog:
 
 
 def train_word2vec(model, ids: np.ndarray, sentence_of: np.ndarray, sampler: NegativeSampler, *,
-                   window: int, num_ns: int, epochs: int, batch_size: int, learning_rate: float,
+                   window: int, negatives_per_pair: int, epochs: int, batch_size: int, learning_rate: float,
                    keep: np.ndarray | None = None, seed: int = 0,
                    on_epoch_end: Callable[[int], None] | None = None) -> Word2VecLog:
     """Adam on skip-gram pairs; every epoch draws new subsampled pairs and new negatives
@@ -313,18 +315,18 @@ def train_word2vec(model, ids: np.ndarray, sentence_of: np.ndarray, sampler: Neg
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True), jit_compile=JIT_COMPILE)
     log = Word2VecLog()
     for epoch in range(epochs):
         start = time.perf_counter()
         targets, contexts = skipgram_pairs(ids, sentence_of, window, rng, keep)
-        negatives = sampler.sample(contexts, num_ns, rng)
+        negatives = sampler.sample(contexts, negatives_per_pair, rng)
         log.negatives_equal_to_context += negatives_equal_to_context(negatives, contexts)
         candidates = np.concatenate([contexts[:, None], negatives], axis=1)
         labels = np.zeros(candidates.shape, np.float32)
         labels[:, 0] = 1.0
-        history = model.fit((targets, candidates), labels, batch_size=batch_size, epochs=1,
-                            shuffle=True, verbose=0)
+        data = array_dataset((targets, candidates), labels, batch_size, shuffle_seed=seed + epoch)
+        history = model.fit(data, epochs=1, shuffle=False, verbose=0)
         log.loss.append(float(history.history["loss"][-1]))
         log.epoch_seconds.append(time.perf_counter() - start)
         log.pairs_per_epoch.append(len(targets))
@@ -334,7 +336,7 @@ def train_word2vec(model, ids: np.ndarray, sentence_of: np.ndarray, sampler: Neg
 
 
 def word_vectors(model) -> np.ndarray:
-    """The learned word vectors: the target embedding matrix, (vocab_size, embedding_dim)."""
+    """The learned word vectors: the target embedding matrix, (vocabulary_size, embedding_dim)."""
     return np.asarray(model.get_layer("target_embedding").get_weights()[0])
 
 
@@ -372,7 +374,7 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
 EMBEDDING_MODES = ("scratch", "frozen", "finetuned")
 
 
-def sentiment_model(vocab_size: int, embedding_dim: int, units: int, mode: str,
+def sentiment_model(vocabulary_size: int, embedding_dim: int, units: int, mode: str,
                     pretrained: np.ndarray | None = None):
     """Embedding -> GRU -> one logit (positive sentiment).
 
@@ -385,9 +387,9 @@ def sentiment_model(vocab_size: int, embedding_dim: int, units: int, mode: str,
         raise ValueError(f"mode must be one of {EMBEDDING_MODES}, not {mode!r}")
     if (pretrained is None) != (mode == "scratch"):
         raise ValueError("pretrained vectors are needed for 'frozen' and 'finetuned', and unused for 'scratch'")
-    if pretrained is not None and np.shape(pretrained) != (vocab_size, embedding_dim):
-        raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), got {np.shape(pretrained)}")
-    embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding",
+    if pretrained is not None and np.shape(pretrained) != (vocabulary_size, embedding_dim):
+        raise ValueError(f"pretrained must be ({vocabulary_size}, {embedding_dim}), got {np.shape(pretrained)}")
+    embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True, name="embedding",
                                        weights=None if pretrained is None else [np.asarray(pretrained)],
                                        trainable=mode != "frozen")
     inputs = keras.Input((None,), dtype="int32")
@@ -418,24 +420,17 @@ def train_sentiment(model, x_train: np.ndarray, y_train: np.ndarray, x_test: np.
     keras.utils.set_random_seed(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
-    epoch_seconds: list[float] = []
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            epoch_seconds.append(time.perf_counter() - self.start)
-
+                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")], jit_compile=JIT_COMPILE)
+    # the last `validation_fraction` of the (already shuffled) training set, as validation_split took it
+    n_fit = int(np.floor(len(y_train) * (1.0 - validation_fraction)))
+    train = array_dataset(x_train[:n_fit], y_train[:n_fit], batch_size, shuffle_seed=seed)
+    validation = array_dataset(x_train[n_fit:], y_train[n_fit:], batch_size)
     stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True)
     start = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0,
-              validation_split=validation_fraction, callbacks=[EpochTimer(), stop])
+    history = fit_timed(model, train, validation_data=validation, epochs=epochs, callbacks=[stop])
     seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
-    steady = epoch_seconds[1:] or epoch_seconds
-    return ClassifierRun(float(accuracy), seconds, len(epoch_seconds), float(np.median(steady)))
+    _, accuracy = model.evaluate(array_dataset(x_test, y_test, 512), verbose=0)
+    return ClassifierRun(float(accuracy), seconds, history.epochs, history.steady_seconds)
 
 
 def train_test_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

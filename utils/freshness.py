@@ -16,8 +16,8 @@ What the code hash covers, and why:
   modules in :data:`NOT_HASHED`, which compute none of a chapter's figures (this checker and
   executor, the metrics display, the widget views built from figures already computed, the
   package's paths and its ``__init__``): editing them must not make every notebook stale;
-* the chapter's own full-profile sizes in ``utils/profile.py`` (not the other chapters', and
-  not the smoke sizes, which produce no committed output);
+* the chapter's full-profile settings in ``chapters/<stem>.toml`` (not its smoke settings,
+  which produce no committed output, nor its budgets);
 * the versions of the libraries that compute the results (:data:`RESULT_PACKAGES`), as pinned
   in ``constraints.txt``: upgrading TensorFlow, Keras or NumPy in the lock makes every
   notebook stale.
@@ -47,23 +47,15 @@ from typing import Any
 import nbformat
 
 from .metrics import MetricsError, metrics_differences, metrics_json, recorded_metrics
-from .paths import LOCK_FILE, METRICS_DIR, REPO_ROOT
-from .profile import PROFILE_ENV, current_profile
+from .paths import CHAPTERS_DIR, LOCK_FILE, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
+from .profile import PROFILE_ENV, budget_seconds, current_profile, read_settings_file, settings_path
+from .timing import cpu_model
 
 METADATA_KEY = "rnnbook"
-# Planned run times on a 2-core CPU, seconds, per notebook stem (default for the others).
+# Each chapter's run-time budgets on a 2-core CPU are in its settings file (chapters/<stem>.toml).
 # A budget is a benchmark figure, not a test: a run over it is reported, and only a run over
 # BUDGET_FAILURE_FACTOR times it fails (that still catches a notebook running the wrong sizes,
 # while a machine shared with other work cannot fail the check).
-# 02_mnist_rnn: the plan was 720 s; its full run (6 SimpleRNN runs of 15 epochs, LSTM, GRU)
-# measured 1,056 s on the reference 2-core machine, so its budget is set to what it needs.
-# 06_dropout: planned for 360 s; the run whose outputs are committed (12 runs of 10 epochs)
-# measured 398 s while other jobs shared the 2 cores.
-FULL_BUDGET_S = {"02_mnist_rnn": 1200, "04_creative_rnn": 720, "06_dropout": 480, "08_embeddings": 480,
-                 "09_seq2seq": 1500}
-DEFAULT_FULL_BUDGET_S = 360
-SMOKE_BUDGET_S = {"09_seq2seq": 90}
-DEFAULT_SMOKE_BUDGET_S = 60
 BUDGET_FAILURE_FACTOR = 3
 
 # Libraries whose version changes the figures a notebook computes (names as in constraints.txt).
@@ -146,38 +138,20 @@ def _module_path(module: str) -> Path:
     return REPO_ROOT / (module if module.endswith(".py") else _module_file("utils", module))
 
 
-SIZES_NAME = "CHAPTER_SIZES"  # in utils/profile.py: each notebook depends on its own entry only
+def chapter_settings_source(stem: str) -> str:
+    """The full-profile settings of `stem` (chapters/<stem>.toml) as a canonical string ('' if none).
 
-
-def _sizes_node(tree: ast.Module) -> ast.stmt | None:
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        if any(isinstance(t, ast.Name) and t.id == SIZES_NAME for t in targets):
-            return node
-    return None
-
-
-def chapter_sizes_source(stem: str) -> str:
-    """The full-profile sizes of `stem` in utils/profile.py, as a canonical string ('' if none).
-
-    Only the full profile's sizes produce the committed outputs; the smoke sizes can be
-    tuned without making them stale.
+    Only the full profile's values produce the committed outputs: the smoke values, the
+    budgets and the explanations can change without making the notebook stale.
     """
-    node = _sizes_node(ast.parse(_module_path("profile").read_text()))
-    sizes = ast.literal_eval(node.value).get(stem, {}).get("full") if node is not None else None
-    return "" if sizes is None else repr(sorted(sizes.items()))
+    if not settings_path(stem, CHAPTERS_DIR).is_file():
+        return ""
+    return json.dumps(read_settings_file(stem, CHAPTERS_DIR)["full"], sort_keys=True)
 
 
 def module_hash(path: Path) -> str:
-    """sha256 of a module's syntax tree without docstrings: comments and layout don't count.
-
-    In utils/profile.py the table of all chapters' sizes is left out: a notebook's
-    fingerprint includes its own sizes instead (see `fingerprint`).
-    """
+    """sha256 of a module's syntax tree without docstrings: comments and layout don't count."""
     tree = ast.parse(path.read_text())
-    sizes = _sizes_node(tree)
-    if sizes is not None:
-        tree.body.remove(sizes)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -246,7 +220,7 @@ def fingerprint(nb: nbformat.NotebookNode, stem: str,
     the library versions (default: those pinned in the lock)."""
     modules = {module: module_hash(_module_path(module)) for module in utils_dependencies(nb)}
     cells = cells_hash(nb)
-    sizes = hashlib.sha256(chapter_sizes_source(stem).encode()).hexdigest()
+    sizes = hashlib.sha256(chapter_settings_source(stem).encode()).hexdigest()
     versions = dict(sorted((locked_versions() if versions is None else versions).items()))
     combined = hashlib.sha256(json.dumps([cells, modules, sizes, versions], sort_keys=True).encode()).hexdigest()
     return {"code_hash": combined, "cells_hash": cells, "utils_hashes": modules, "sizes_hash": sizes,
@@ -257,12 +231,13 @@ def notebook_fingerprint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return fingerprint(nbformat.read(path, as_version=4), Path(path).stem)
 
 
-def full_budget_s(stem: str) -> int:
-    return FULL_BUDGET_S.get(stem, DEFAULT_FULL_BUDGET_S)
+def full_budget_s(path: Path) -> float:
+    """The full-profile budget of the notebook at `path`, from the settings file beside it."""
+    return budget_seconds(path.stem, "full", path.parent)
 
 
-def smoke_budget_s(stem: str) -> int:
-    return SMOKE_BUDGET_S.get(stem, DEFAULT_SMOKE_BUDGET_S)
+def smoke_budget_s(path: Path) -> float:
+    return budget_seconds(path.stem, "smoke", path.parent)
 
 
 def derived_metrics_json(nb: nbformat.NotebookNode, stem: str) -> str | None:
@@ -356,7 +331,7 @@ def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None
     if stamp.get("code_hash") != current["code_hash"]:
         changed = [m for m, h in current["utils_hashes"].items() if stamp.get("utils_hashes", {}).get(m) != h]
         if stamp.get("sizes_hash") != current["sizes_hash"]:
-            changed.insert(0, "its sizes in utils/profile.py")
+            changed.insert(0, f"its full-profile settings in chapters/{path.stem}.toml")
         if stamp.get("cells_hash") != current["cells_hash"]:
             changed.insert(0, "its code cells")
         if stamp.get("versions") != current["versions"]:
@@ -369,10 +344,10 @@ def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None
             problems.append(f"{path.name}: code cell {index} has no outputs from the run")
             break
     runtime = stamp.get("runtime_s")
-    limit = BUDGET_FAILURE_FACTOR * full_budget_s(path.stem)
+    limit = BUDGET_FAILURE_FACTOR * full_budget_s(path)
     if runtime is None or runtime > limit:
         problems.append(f"{path.name}: full-profile run time {runtime} s is over {BUDGET_FAILURE_FACTOR} x its "
-                        f"budget of {full_budget_s(path.stem)} s: is it running the right sizes?")
+                        f"budget of {full_budget_s(path)} s: is it running the right sizes?")
     problems += output_problems(nb, path.name)
     problems += _metrics_problems(nb, path, METRICS_DIR if metrics_dir is None else metrics_dir)
     return problems
@@ -404,6 +379,52 @@ def write_metrics(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path | Non
     return target
 
 
+def run_in_fresh_kernel(path: Path, profile: str) -> tuple[nbformat.NotebookNode, float]:
+    """The notebook at `path` executed in a new kernel in `profile`, and its run time; nothing is written."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    saved = {name: os.environ.get(name) for name in (PROFILE_ENV, *QUIET_TF_ENV)}
+    os.environ.update({PROFILE_ENV: profile, **QUIET_TF_ENV})  # inherited by the kernel
+    try:
+        client = NotebookClient(nb, timeout=None, kernel_name="python3", extra_arguments=KERNEL_ARGUMENTS,
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()  # raises on the first failing cell: nothing below runs
+        return nb, time.perf_counter() - start
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def reproduce_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None,
+                       record: Path | None = None) -> list[str]:
+    """Run a committed notebook again, in the full profile, in a new process, and compare the
+    figures it records with the committed ``book/metrics/<stem>.json``; returns the differences.
+
+    The result is added to ``book/reproducibility.json`` (`record`) with the code hash it holds for,
+    so that the book's claim "a rerun gives the same figures" is itself checked for freshness.
+    """
+    path = Path(path).resolve()
+    committed = json.loads(((METRICS_DIR if metrics_dir is None else metrics_dir) / f"{path.stem}.json").read_text())
+    if notebook_fingerprint(path)["code_hash"] != committed.get("code_hash"):
+        raise ExecutionRefused(f"{path.name}: its committed figures are stale; `make execute` it first")
+    nb, seconds = run_in_fresh_kernel(path, "full")
+    rerun = recorded_metrics((o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])),
+                             path.stem, profile="full") or {}
+    differences = metrics_differences({**committed, "metrics": rerun}, committed)
+    record = REPRODUCIBILITY_FILE if record is None else record
+    results = json.loads(record.read_text()) if record.is_file() else {}
+    results[path.stem] = {"code_hash": committed["code_hash"], "metrics": len(rerun),
+                          "identical": not differences, "differences": differences,
+                          "rerun_seconds": round(seconds, 1), "cpu": cpu_model()}
+    record.write_text(json.dumps(dict(sorted(results.items())), indent=2, ensure_ascii=False) + "\n")
+    return differences
+
+
 def execute_notebook(path: str | os.PathLike[str], store: bool = True,
                      metrics_dir: Path | None = None) -> tuple[str, float]:
     """Run every cell in a fresh kernel, in the profile of ``RNNBOOK_PROFILE`` (default full).
@@ -414,8 +435,6 @@ def execute_notebook(path: str | os.PathLike[str], store: bool = True,
     library versions differ from the lock (the stamp would name versions that did not run).
     Returns (profile, seconds).
     """
-    from nbclient import NotebookClient
-
     path = Path(path).resolve()
     profile = current_profile()
     if store and profile != "full":
@@ -426,21 +445,7 @@ def execute_notebook(path: str | os.PathLike[str], store: bool = True,
         installed, locked = installed_versions(), locked_versions()
         if installed != locked:
             raise ExecutionRefused(f"installed {installed} differ from the lock {locked}: `make venv` first")
-    nb = nbformat.read(path, as_version=4)
-    saved = {name: os.environ.get(name) for name in (PROFILE_ENV, *QUIET_TF_ENV)}
-    os.environ.update({PROFILE_ENV: profile, **QUIET_TF_ENV})  # inherited by the kernel
-    try:
-        client = NotebookClient(nb, timeout=None, kernel_name="python3", extra_arguments=KERNEL_ARGUMENTS,
-                                resources={"metadata": {"path": str(path.parent)}})
-        start = time.perf_counter()
-        client.execute()  # raises on the first failing cell: nothing below runs
-        seconds = time.perf_counter() - start
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    nb, seconds = run_in_fresh_kernel(path, profile)
     if store:
         nb.metadata[METADATA_KEY] = {"profile": profile, "runtime_s": round(seconds, 1),
                                      **fingerprint(nb, path.stem)}
@@ -459,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("notebooks", nargs="+")
     check = sub.add_parser("check", help="fail when committed outputs or figures are stale")
     check.add_argument("notebooks", nargs="+")
+    again = sub.add_parser("reproduce", help="run committed notebooks again (full profile, nothing stored) "
+                                             "and compare their figures with book/metrics")
+    again.add_argument("notebooks", nargs="+")
     rewrite = sub.add_parser("metrics", help="rewrite book/metrics/<stem>.json from the notebooks' figures")
     rewrite.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
@@ -476,9 +484,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {error}", file=sys.stderr)
                 return 2
             stem = Path(notebook).stem
-            budget = full_budget_s(stem) if profile == "full" else smoke_budget_s(stem)
+            budget = (full_budget_s if profile == "full" else smoke_budget_s)(Path(notebook))
             print(f"{profile} profile: {budget_note(stem, seconds, budget)}", flush=True)
         return 0
+    if args.command == "reproduce":
+        failed = 0
+        for notebook in args.notebooks:
+            differences = reproduce_notebook(notebook)
+            failed += bool(differences)
+            print(f"{notebook}: " + ("the rerun recorded the same figures" if not differences else
+                                     "the rerun differs:\n  " + "\n  ".join(differences)), flush=True)
+        return 1 if failed else 0
     if args.command == "metrics":
         for notebook in args.notebooks:
             nb = nbformat.read(notebook, as_version=4)

@@ -1,6 +1,6 @@
 """Headline figures of a chapter: shown in the notebook, which is their only record.
 
-``record_metrics("01_bptt", grad_check_max_rel_error=3e-10)`` displays the figures as an
+``record_metrics(settings, grad_check_max_rel_error=3e-10)`` displays the figures as an
 output of its cell: a table the reader sees, and the same figures as JSON under the MIME type
 :data:`METRICS_MIME`. It writes no file. ``book/metrics/<stem>.json``, which the claims ledger
 reads, is *derived* from the executed notebook by ``python -m utils.freshness execute`` after
@@ -61,14 +61,15 @@ def metrics_record(notebook: str, **metrics: Any) -> dict[str, Any]:
             "metrics": {name: _plain(name, value) for name, value in sorted(metrics.items())}}
 
 
-def record_metrics(notebook: str, **metrics: Any) -> None:
+def record_metrics(chapter: Any, **metrics: Any) -> None:
     """Show a chapter's headline figures as an output of this cell, where the book records them.
 
-    `notebook` is the notebook's stem, e.g. ``"01_bptt"``. Nothing is written to disk.
+    `chapter` is the chapter's settings (:func:`utils.profile.chapter_settings`, so that the
+    notebook names itself once) or its stem, e.g. ``"01_bptt"``. Nothing is written to disk.
     """
     from IPython.display import display
 
-    record = metrics_record(notebook, **metrics)
+    record = metrics_record(getattr(chapter, "chapter", chapter), **metrics)
     rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in record["metrics"].items())
     table = (f"**Figures recorded by this chapter** ({record['profile']} profile; the claims ledger "
              f"reads them)\n\n| metric | value |\n|---|---|\n{rows}\n")

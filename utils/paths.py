@@ -9,3 +9,4 @@ CHAPTERS_DIR = REPO_ROOT / "chapters"
 METRICS_DIR = REPO_ROOT / "book" / "metrics"
 SMOKE_TIMES = REPO_ROOT / "book" / "smoke_times.json"  # recorded by `make smoke-times`
 LOCK_FILE = REPO_ROOT / "constraints.txt"
+REPRODUCIBILITY_FILE = REPO_ROOT / "book" / "reproducibility.json"  # written by `make reproduce`

@@ -8,18 +8,16 @@ import random
 import numpy as np
 
 
-def seed_everything(seed: int = 42, deterministic_ops: bool = True) -> None:
-    """Seed Python, NumPy, TensorFlow and Keras; optionally make TF ops deterministic.
+def seed_everything(seed: int = 42) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras.
 
-    Op determinism costs little on a CPU and makes a rerun give the same numbers,
-    which the book's freshness check and its reported figures rely on.
+    TensorFlow's op determinism stays off, by the book's policy (see ``utils.training``): it
+    makes Keras refuse XLA, and on a CPU a rerun gives the same numbers without it, which
+    ``python -m utils.freshness reproduce`` checks chapter by chapter.
     """
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this one is already running
     random.seed(seed)
     np.random.seed(seed)
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)  # also seeds python, numpy and tf
-    if deterministic_ops:
-        tf.config.experimental.enable_op_determinism()

@@ -25,6 +25,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .training import book_dataset
+
 GO, EOS = "<go>", "<eos>"
 PAD_ID, UNK_ID = 0, 1  # TextVectorization's reserved ids: "" (padding) and "[UNK]"
 NEG_INF = -1e9  # a finite "minus infinity": sums of two of them stay finite (no NaN)
@@ -234,7 +236,7 @@ def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[
             pad_to_bucket_boundary=pad_to_bucket_boundary)
     else:
         ds = ds.padded_batch(batch_size)
-    return ds.map(lambda s, i, o: ((s, i), o)).prefetch(2)
+    return book_dataset(ds.map(lambda s, i, o: ((s, i), o)))
 
 
 def padding_fraction(dataset: tf.data.Dataset) -> float:
@@ -399,6 +401,8 @@ def make_train_step(seq2seq: Seq2Seq, optimizer: keras.optimizers.Optimizer, sof
     """A compiled training step `step(source, decoder_input, decoder_target) -> loss`.
 
     softmax="full" scores every word of the vocabulary; "sampled" uses `sampled_loss`.
+    XLA is off by default, an exception to the book's policy: the sampled loss's candidate
+    sampler (LogUniformCandidateSampler) has no XLA kernel.
     """
     if softmax not in ("full", "sampled"):
         raise ValueError(f"softmax must be 'full' or 'sampled', not {softmax!r}")
@@ -439,27 +443,6 @@ def evaluate_loss(seq2seq: Seq2Seq, dataset: tf.data.Dataset) -> float:
         batch_total, batch_count = seq2seq._compiled["loss"](source, decoder_input, target)
         total, count = total + float(batch_total), count + float(batch_count)
     return total / count
-
-
-def alternate_timing(runs: dict[str, Callable[[], object]], blocks: int, block_steps: int) -> dict[str, list[float]]:
-    """Seconds per call of each run, measured in alternating blocks of `block_steps` calls.
-
-    Alternating (A A A, B B B, A A A, ...) spreads any slow-down of a shared machine over
-    all runs alike; report the median. Each run is called once first, untimed (tracing).
-    A run must return something whose conversion with float() waits for the result.
-    """
-    if blocks < 1 or block_steps < 1 or not runs:
-        raise ValueError("alternate_timing needs runs, blocks >= 1 and block_steps >= 1")
-    for run in runs.values():
-        float(run())
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(blocks):
-        for name, run in runs.items():
-            for _ in range(block_steps):
-                start = time.perf_counter()
-                float(run())
-                seconds[name].append(time.perf_counter() - start)
-    return seconds
 
 
 @dataclass

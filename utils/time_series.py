@@ -6,10 +6,12 @@ The source's series is ``t·sin(t)/3 + 2·sin(5t)``; an instance is 20 consecuti
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .timing import Contender, alternate
+from .training import JIT_COMPILE, fit_timed
 
 T_MIN, T_MAX, RESOLUTION = 0.0, 30.0, 0.1
 N_STEPS = 20
@@ -103,7 +105,7 @@ def make_train_step(model, learning_rate: float = 1e-3):
 
     optimizer = _keras().optimizers.Adam(learning_rate)
 
-    @tf.function
+    @tf.function(jit_compile=JIT_COMPILE)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -124,35 +126,38 @@ class HeadRun:
 
 def train_heads_alternating(heads: tuple[str, ...], iterations: int, batch_size: int, log_every: int,
                             block: int, seed: int = 42, units: int = 100, layers: int = 1) -> dict[str, HeadRun]:
-    """Train one model per head on identical batches, alternating blocks of `block` iterations.
+    """Train one model per head on identical batches, in interleaved blocks of `block` iterations.
 
-    Alternating in one process gives both heads the same machine conditions, so the
-    timings are comparable; each block is timed separately.
+    The blocks are timed by the book's interleaved timer (:func:`utils.timing.alternate`), so
+    every head sees the same machine conditions and the timings are comparable.
     """
     keras = _keras()
     if iterations % block:
         raise ValueError("iterations must be a multiple of block")
-    models, steps, runs = {}, {}, {}
-    for head in heads:
-        keras.utils.set_random_seed(seed)  # same initial recurrent weights for both heads
-        models[head] = build_toy_model(head, units, layers=layers)
-        steps[head] = make_train_step(models[head])
-        runs[head] = HeadRun(head)
     rng = np.random.default_rng(seed)
     batches = [toy_batch(batch_size, rng) for _ in range(iterations)]
-    for head in heads:  # trace once, outside the timings
-        steps[head](*batches[0])
-    for begin in range(0, iterations, block):
-        for head in heads:
-            start = time.perf_counter()
-            for iteration in range(begin, begin + block):
-                loss = steps[head](*batches[iteration])
-                if iteration % log_every == 0 or iteration == iterations - 1:
-                    runs[head].iterations.append(iteration)
-                    runs[head].mse.append(float(loss))
-            runs[head].block_seconds.append(time.perf_counter() - start)
+    runs, contenders = {}, []
     for head in heads:
-        runs[head].model = models[head]  # type: ignore[attr-defined]
+        keras.utils.set_random_seed(seed)  # same initial recurrent weights for every head
+        run = runs[head] = HeadRun(head)
+        run.model = build_toy_model(head, units, layers=layers)  # type: ignore[attr-defined]
+        step = make_train_step(run.model)
+        done = [0]  # iterations trained so far
+
+        def train_block(run=run, step=step, done=done) -> int:
+            for iteration in range(done[0], done[0] + block):
+                loss = step(*batches[iteration])
+                if iteration % log_every == 0 or iteration == iterations - 1:
+                    run.iterations.append(iteration)
+                    run.mse.append(float(loss))
+            done[0] += block
+            return block
+
+        # tracing (and XLA compilation) happens on a copy of the first batch, outside the timings
+        contenders.append(Contender(head, train_block, setup=lambda step=step: step(*batches[0])))
+    alternate(contenders, repeats=iterations // block, warmup=0)
+    for contender in contenders:
+        runs[contender.name].block_seconds = contender.seconds
     return runs
 
 
@@ -255,9 +260,9 @@ def fit_rnn_forecaster(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarr
     horizon = y_train.shape[1]
     model = keras.Sequential([keras.Input(x_train.shape[1:]), keras.layers.GRU(units),
                               keras.layers.Dense(horizon)])
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse", jit_compile=JIT_COMPILE)
     stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
-    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=max_epochs,
-                        batch_size=64, verbose=0, callbacks=[stop])
-    model.history_ = history.history
+    history = fit_timed(model, x_train, y_train, batch_size=64, shuffle_seed=seed, validation_data=(x_val, y_val),
+                        epochs=max_epochs, callbacks=[stop])
+    model.history_ = dict(history.history)
     return model

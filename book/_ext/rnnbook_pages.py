@@ -38,12 +38,10 @@ from docutils.statemachine import StringList
 from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
-from utils.paths import REPO_ROOT
+from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPO_ROOT
 from utils.paths import SMOKE_TIMES as SMOKE_TIMES_FILE
 
-CHAPTERS_DIR = REPO_ROOT / "chapters"
 BOOK_DIR = REPO_ROOT / "book"
-METRICS_DIR = BOOK_DIR / "metrics"
 MIGRATION_FILE = BOOK_DIR / "migration.yml"
 CLAIMS_FILE = BOOK_DIR / "claims.yml"
 ERRATA_FILE = BOOK_DIR / "errata.yml"

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from utils.paths import REPO_ROOT
+from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 SITE = REPO_ROOT / "_build" / "html"
 SHOTS = REPO_ROOT / "_build" / "browser-screenshots"
@@ -106,7 +106,7 @@ class PageVisit:
 
 
 def test_the_site_has_pages():
-    chapters = {f"chapters/{path.stem}.html" for path in (REPO_ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")}
+    chapters = {f"chapters/{path.stem}.html" for path in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")}
     book_pages = {"book/migration.html", "book/claims.html", "book/errata.html", "book/glossary.html",
                   "book/references.html"}
     assert len(chapters) >= 8
@@ -296,7 +296,7 @@ def _visible_view(page, box) -> str:
 def test_the_chapters_with_sliders_have_widgets():
     expected = {"chapters/01_bptt.html", "chapters/04_creative_rnn.html", "chapters/06_dropout.html",
                 "chapters/08_embeddings.html", "chapters/09_seq2seq.html"}
-    present = {f"chapters/{path.stem}.html" for path in (REPO_ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")}
+    present = {f"chapters/{path.stem}.html" for path in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")}
     assert expected & present <= set(WIDGET_PAGES)
 
 
