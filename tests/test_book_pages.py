@@ -112,7 +112,7 @@ def test_the_ledger_of_the_recorded_figures_renders(claims):
     assert "{doc}`chapter 2 </chapters/02_mnist_rnn>`" in page
     figures = json.loads((BOOK / "metrics" / "02_mnist_rnn.json").read_text())["metrics"]
     assert f"{figures['simple_rnn_test_accuracy']:.2%}" in page  # the figure comes from the file
-    for verdict in re.findall(r"\| \*\*(\w+)\*\* \|", page):
+    for verdict in re.findall(r"\| \*\*([\w ]+)\*\* \|", page):
         assert verdict in pages.VERDICTS
 
 
@@ -139,6 +139,21 @@ def test_the_speed_claim_follows_the_measured_ratio(claims, metrics_dir, chapter
         row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "speed boost")
         verdicts[ratio] = re.search(r"\*\*(\w+)\*\*", row).group(1)
     assert verdicts == {0.95: "refuted", 1.2: "partly", 2.0: "confirmed"}
+
+
+def test_outdated_and_not_shown_come_before_the_other_verdicts():
+    claim = {"id": "x", "chapter": 1, "source": "s", "claim": "c", "measured": "{a}", "confirmed": "a > 1",
+             "partly": "a > 0", "not_shown": "abs(a - b) < spread", "outdated": "old == 1",
+             "evidence": "test split, 3 seeds, 10 epochs each"}
+    def verdict(**figures):
+        return pages.judge_claim(claim, figures, "file")["verdict"]
+    assert verdict(a=2, b=0, spread=0.1, old=0) == "confirmed"
+    assert verdict(a=0.5, b=0, spread=0.1, old=0) == "partly"
+    assert verdict(a=2, b=1.95, spread=0.1, old=0) == "not shown"  # within the spread: no verdict
+    assert verdict(a=2, b=1.95, spread=0.1, old=1) == "outdated"
+    assert verdict(a=-1, b=0, spread=0.1, old=0) == "refuted"
+    with pytest.raises(ExtensionError, match="needs the metric"):
+        pages.judge_claim(claim, {"a": 1, "b": 0, "old": 0}, "file")
 
 
 def test_a_missing_metric_fails_the_build(claims, metrics_dir, chapters_dir):

@@ -110,3 +110,22 @@ def test_the_check_finds_a_hidden_function(tmp_path):
     problems = unseen_names(path, {"rnn_bptt", "helper"})
     assert problems == ["`rnn_bptt`: named in the prose, neither defined on the page nor plumbing",
                         "`utils.bptt.rnn_bptt(X)`: not in the plumbing of utils"]
+
+
+# The conventional short names every reader knows; any other alias hides what a name refers to.
+KNOWN_ALIASES = {("numpy", "np"), ("matplotlib.pyplot", "plt"), ("tensorflow", "tf"), ("pandas", "pd")}
+
+
+def _aliases(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) and node.module else alias.name
+                if alias.asname and alias.asname != alias.name.split(".")[-1] and (full, alias.asname) not in KNOWN_ALIASES:
+                    yield f"{full} as {alias.asname}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapters_import_the_book_s_modules_by_their_own_names(path):
+    found = [a for a in _aliases(_code(nbformat.read(path, as_version=4))) if a.split(".")[0] in ("utils", "chapter_code")]
+    assert found == [], f"{path.name} imports under opaque aliases: {found}"

@@ -154,7 +154,7 @@ def test_a_chapter_depends_on_its_own_full_settings_only(monkeypatch, tmp_path):
     full_part = source.index("[full]")
     for unstale in (source.replace("echo_lag = 8", "echo_lag = 7", 1),  # the first is the smoke profile's
                     source.replace("full = 360", "full = 999", 1),  # a budget
-                    source.replace('[meaning]\n', '[meaning]\nunits = "cells of the RNN"\n', 1)):
+                    source.replace('units = "', 'units = "the ', 1)):  # an explanation
         assert unstale != source
         settings.write_text(unstale)
         assert freshness.fingerprint(nb, "01_bptt")["code_hash"] == before["01_bptt"]
@@ -320,7 +320,11 @@ def test_a_run_that_succeeds_stores_outputs_stamp_and_figures(tmp_path, monkeypa
 def test_a_rerun_with_the_same_figures_is_recorded_as_reproduced_and_a_different_one_is_not(tmp_path, monkeypatch):
     monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
     metrics_dir, record = tmp_path / "metrics", tmp_path / "reproducibility.json"
-    seeded = _tiny_chapter(tmp_path)
+    seeded = tmp_path / "01_bptt.ipynb"  # a result, and a wall-clock figure that every run measures anew
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import time\nfrom utils.metrics import record_metrics\n"
+        "record_metrics('01_bptt', answer=42, train_seconds=time.perf_counter())")]), seeded)
+    _settings_beside(seeded)
     freshness.execute_notebook(seeded, metrics_dir=metrics_dir)
     assert freshness.reproduce_notebook(seeded, metrics_dir, record) == []
     unseeded = tmp_path / "02_mnist_rnn.ipynb"
@@ -333,6 +337,8 @@ def test_a_rerun_with_the_same_figures_is_recorded_as_reproduced_and_a_different
     assert len(differences) == 1 and differences[0].startswith("noise: file ")
     results = json.loads(record.read_text())
     assert results["01_bptt"]["identical"] is True and results["02_mnist_rnn"]["identical"] is False
+    assert results["02_mnist_rnn"]["compared"] == 1 and results["02_mnist_rnn"]["timings_not_compared"] == []
+    assert results["01_bptt"]["timings_not_compared"] == ["train_seconds"] and results["01_bptt"]["compared"] == 1
     assert results["01_bptt"]["code_hash"] == json.loads((metrics_dir / "01_bptt.json").read_text())["code_hash"]
     nb = nbformat.read(seeded, as_version=4)
     nb.cells[0].source += "\nx = 1"  # the code changed since its figures were stored

@@ -46,7 +46,7 @@ from typing import Any
 
 import nbformat
 
-from .metrics import MetricsError, metrics_differences, metrics_json, recorded_metrics
+from .metrics import MetricsError, is_timing_metric, metrics_differences, metrics_json, recorded_metrics
 from .paths import CHAPTERS_DIR, LOCK_FILE, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
 from .profile import PROFILE_ENV, budget_seconds, current_profile, read_settings_file, settings_path
 from .timing import cpu_model
@@ -404,6 +404,7 @@ def reproduce_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = 
                        record: Path | None = None) -> list[str]:
     """Run a committed notebook again, in the full profile, in a new process, and compare the
     figures it records with the committed ``book/metrics/<stem>.json``; returns the differences.
+    Wall-clock figures (:func:`utils.metrics.is_timing_metric`) are left out: a rerun measures them anew.
 
     The result is added to ``book/reproducibility.json`` (`record`) with the code hash it holds for,
     so that the book's claim "a rerun gives the same figures" is itself checked for freshness.
@@ -415,12 +416,16 @@ def reproduce_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = 
     nb, seconds = run_in_fresh_kernel(path, "full")
     rerun = recorded_metrics((o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])),
                              path.stem, profile="full") or {}
-    differences = metrics_differences({**committed, "metrics": rerun}, committed)
+    # Wall-clock figures are measured anew by every run: compared are the results, not the timings.
+    timings = sorted(name for name in committed["metrics"] if is_timing_metric(name))
+    results_of = lambda metrics: {k: v for k, v in metrics.items() if not is_timing_metric(k)}  # noqa: E731
+    differences = metrics_differences({**committed, "metrics": results_of(rerun)},
+                                      {**committed, "metrics": results_of(committed["metrics"])})
     record = REPRODUCIBILITY_FILE if record is None else record
     results = json.loads(record.read_text()) if record.is_file() else {}
-    results[path.stem] = {"code_hash": committed["code_hash"], "metrics": len(rerun),
-                          "identical": not differences, "differences": differences,
-                          "rerun_seconds": round(seconds, 1), "cpu": cpu_model()}
+    results[path.stem] = {"code_hash": committed["code_hash"], "compared": len(results_of(committed["metrics"])),
+                          "timings_not_compared": timings, "identical": not differences,
+                          "differences": differences, "rerun_seconds": round(seconds, 1), "cpu": cpu_model()}
     record.write_text(json.dumps(dict(sorted(results.items())), indent=2, ensure_ascii=False) + "\n")
     return differences
 

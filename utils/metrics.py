@@ -24,6 +24,15 @@ METRICS_MIME = "application/vnd.rnnbook.metrics+json"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# A metric whose name holds one of these words is a wall-clock figure: a benchmark of the machine
+# it ran on, which a rerun measures anew (the reproducibility check leaves it out).
+TIMING_WORDS = ("seconds", "speedup", "speed_ratio", "time_ratio")
+
+
+def is_timing_metric(name: str) -> bool:
+    return any(word in name for word in TIMING_WORDS)
+
+
 class MetricsError(ValueError):
     """A notebook's recorded figures are missing, contradictory or disagree with the JSON."""
 

@@ -46,7 +46,11 @@ MIGRATION_FILE = BOOK_DIR / "migration.yml"
 CLAIMS_FILE = BOOK_DIR / "claims.yml"
 ERRATA_FILE = BOOK_DIR / "errata.yml"
 
-VERDICTS = ("confirmed", "partly", "refuted")
+# "not shown": the figures cannot decide (a difference within the seed spread, both sides at a
+# ceiling); "outdated": the claim held for the TensorFlow the source used and no longer does.
+VERDICTS = ("confirmed", "partly", "not shown", "outdated", "refuted")
+# optional rules, tried in this order before "confirmed"
+PRE_RULES = (("outdated", "outdated"), ("not_shown", "not shown"))
 _STEM = re.compile(r"^(\d{2})_[a-z0-9_]+$")
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -307,7 +311,7 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
         where = f"{Path(path).name} claim {claim.get('id') or index + 1}"
         _require(claim, CLAIM_KEYS, where)
         _chapter_number(claim["chapter"], where)
-        unknown = set(claim) - set(CLAIM_KEYS) - {"partly", "note", "cite"}
+        unknown = set(claim) - set(CLAIM_KEYS) - {"partly", "note", "cite", "evidence", *dict(PRE_RULES)}
         if unknown:
             raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
         if claim["id"] in ids:
@@ -320,8 +324,9 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
 def claim_metric_names(claim: Mapping[str, Any]) -> set[str]:
     """Every metric a claim needs: those of its 'measured' template and of its rules."""
     names = format_names(str(claim["measured"])) | rule_names(str(claim["confirmed"]))
-    if claim.get("partly"):
-        names |= rule_names(str(claim["partly"]))
+    for key in ("partly", *dict(PRE_RULES)):
+        if claim.get(key):
+            names |= rule_names(str(claim[key]))
     return names
 
 
@@ -347,7 +352,10 @@ def judge_claim(claim: Mapping[str, Any], metrics: Mapping[str, Any], source: st
             f"or correct book/claims.yml")
     try:
         measured = str(claim["measured"]).format_map(metrics)
-        if evaluate_rule(str(claim["confirmed"]), metrics):
+        early = [name for key, name in PRE_RULES if claim.get(key) and evaluate_rule(str(claim[key]), metrics)]
+        if early:
+            verdict = early[0]
+        elif evaluate_rule(str(claim["confirmed"]), metrics):
             verdict = "confirmed"
         elif claim.get("partly") and evaluate_rule(str(claim["partly"]), metrics):
             verdict = "partly"
@@ -407,8 +415,8 @@ def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_di
                          f"| {_where(claim['chapter'], stems, is_built)} | {names} |")
         return "\n".join(lines) + "\n"
     counts = {verdict: sum(1 for _, result in judged if result["verdict"] == verdict) for verdict in VERDICTS}
-    summary = (f"{len(judged)} claims checked: **{counts['confirmed']} confirmed**, "
-               f"**{counts['partly']} partly**, **{counts['refuted']} refuted**"
+    summary = (f"{len(judged)} claims checked: "
+               + ", ".join(f"**{counts[v]} {v}**" for v in VERDICTS if counts[v] or v in ("confirmed", "refuted"))
                + (f"; {len(waiting)} wait for their chapter's figures (listed below)." if waiting else "."))
     # Five columns, so that the verdict fits the text column: the source section goes under the
     # claim, the rule under the figure it judges.
@@ -423,7 +431,10 @@ def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_di
         measured = _cell(result["measured"])
         if claim.get("note"):
             measured += " " + _cell(claim["note"])
-        rule = f"confirmed if `{_cell(claim['confirmed'])}`"
+        rule = "".join(f"{name} if `{_cell(claim[key])}`; " for key, name in PRE_RULES if claim.get(key))
+        rule += f"confirmed if `{_cell(claim['confirmed'])}`"
+        if claim.get("evidence"):
+            measured += f" Evidence: {_cell(claim['evidence'])}"
         if claim.get("partly"):
             rule += f"; partly if `{_cell(claim['partly'])}`"
         measured += f' <span class="rnnbook-rule">rule: {rule}</span>'
