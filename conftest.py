@@ -22,13 +22,15 @@ def pytest_runtest_logreport(report):
         _seconds[path] += report.duration
 
 
-def _budgets() -> dict[str, int]:
+def _budgets() -> dict[str, float]:
     from utils.freshness import smoke_budget_s
+    from utils.paths import REPO_ROOT
 
-    return {path: smoke_budget_s(Path(path).stem) for path in _seconds}
+    # node ids are relative to the root the tests run from; the settings file sits beside the notebook
+    return {path: smoke_budget_s(REPO_ROOT / path) for path in _seconds}
 
 
-def _far_over_budget() -> dict[str, tuple[float, int]]:
+def _far_over_budget() -> dict[str, tuple[float, float]]:
     from utils.freshness import BUDGET_FAILURE_FACTOR
 
     return {path: (_seconds[path], budget) for path, budget in _budgets().items()
