@@ -1,6 +1,6 @@
 """Benchmark 2: per-step output projection against one Dense over the stacked outputs.
 
-The time-series chapter's two heads (``utils.time_series.build_toy_model``: a ReLU SimpleRNN
+The time-series chapter's two heads (chapter 3's ``build_toy_model``: a ReLU SimpleRNN
 of 100 units, one prediction per step, batch 50, Adam, the chapter's compiled training step),
 timed over sequences of 20, 100 and 500 steps. The ratio is the chapter's
 ``projection_speed_ratio``: projection time / stacked time (above 1: the stacked head is faster).
@@ -32,7 +32,7 @@ HEADS = ("projection", "stacked")
 def head_contender(head: str, n_steps: int, batch: int, iterations: int, units: int, seed: int = 42) -> Contender:
     import keras
 
-    from utils import time_series
+    from chapter_code import ch03_time_series as time_series
 
     keras.utils.set_random_seed(seed)  # the same initial recurrent weights for both heads
     model = time_series.build_toy_model(head, units, n_steps=n_steps)

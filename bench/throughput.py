@@ -55,7 +55,7 @@ class KerasVariant:
 
 def keras_variants(cell: str) -> list[KerasVariant]:
     """What TensorFlow offers for speed, one change at a time, plus the book's own settings."""
-    book_xla = cell != "lstm"  # utils.mnist_rnn: XLA and unroll for SimpleRNN and GRU, not for LSTM
+    book_xla = cell != "lstm"  # chapter 2: XLA and unroll for SimpleRNN and GRU, not for LSTM
     variants = [
         KerasVariant("Keras defaults (fit, no XLA on CPU)"),
         KerasVariant("steps_per_execution=20", steps_per_execution=20, book=not book_xla),
@@ -85,7 +85,7 @@ def random_mnist_shaped(samples: int, seed: int = 0, steps: int = STEPS) -> tupl
 def build_keras_model(cell: str, variant: KerasVariant, units: int = UNITS, steps: int = STEPS):
     import keras
 
-    from utils.mnist_rnn import Recipe, build_classifier
+    from chapter_code.ch02_mnist_rnn import Recipe, build_classifier
 
     if variant.book and steps == STEPS:
         return build_classifier(Recipe(cell=cell, units=units))

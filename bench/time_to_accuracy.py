@@ -1,7 +1,7 @@
 """Benchmark 3: time to accuracy on MNIST, the book's recipe against the source's.
 
 Both are SimpleRNN(150) -> Dense(10) classifiers built and compiled exactly as
-``utils.mnist_rnn.train_classifier`` does (same layers, XLA, steps per execution):
+chapter 2's ``train_classifier`` does (same layers, XLA, steps per execution):
 
 * the source's recipe: batch 150, Adam 1e-3, constant;
 * the book's recipe (chapter 2): Adam 2e-3 with cosine decay over the epoch cap, clipnorm 1,
@@ -34,11 +34,11 @@ RECIPES = {
 
 
 def compiled_classifier(recipe, epochs: int, train_samples: int, xla: bool = True):
-    """A fresh classifier compiled with the settings of ``utils.mnist_rnn.train_classifier``
+    """A fresh classifier compiled with the settings of chapter 2's ``train_classifier``
     (`xla=False` only for the tiny run, where compiling would cost more than the run)."""
     import keras
 
-    from utils.mnist_rnn import build_classifier
+    from chapter_code.ch02_mnist_rnn import build_classifier
 
     model = build_classifier(recipe)
     steps = epochs * int(np.ceil(train_samples / recipe.batch_size))
@@ -113,7 +113,7 @@ class _Trainer:
 
 def load_data(tiny: bool, train_samples: int | None, test_samples: int | None):
     """MNIST as float sequences; the tiny run uses random data of the same shapes (no files needed)."""
-    from utils.mnist_rnn import as_sequences
+    from chapter_code.ch02_mnist_rnn import as_sequences
 
     if tiny:
         rng = np.random.default_rng(0)
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def run(tiny: bool, out: Path) -> dict[str, Any]:
     quiet_tensorflow()
-    from utils.mnist_rnn import Recipe
+    from chapter_code.ch02_mnist_rnn import Recipe
 
     if tiny:
         settings = {"max_epochs": 1, "evals_per_epoch": 1, "train_samples": 300, "test_samples": 100, "xla": False,

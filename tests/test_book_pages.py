@@ -170,18 +170,23 @@ def test_claims_of_a_chapter_wait_for_its_figures_then_are_required(claims, metr
     with pytest.raises(ExtensionError, match="best_keep_prob"):
         pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR))
 
-    dropout_figures = dict(val_accuracy_gain_over_no_dropout=0.05, val_accuracy_standard_error=0.01,
-                           test_accuracy_best_keep_prob=0.8, test_accuracy_no_dropout=0.75)
+    dropout_figures = dict(test_gain_over_no_dropout=0.05, test_gain_standard_error=0.01, seed_count=3,
+                           train_validation_gap_best_keep_prob=0.03, train_validation_gap_no_dropout=0.2)
     _write_metrics(metrics_dir, "06_dropout", best_keep_prob=0.75, **dropout_figures)
     page = pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR, "06_dropout"))
     row = _row(page, "dropout between its layers")
     assert "0.75" in row and "**confirmed**" in row and "{doc}`chapter 6 </chapters/06_dropout>`" in row
+    assert "3 seeds per keep probability" in row  # the evidence, filled in from the figures
     assert "best_keep_prob" not in pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR),
                                                          pending=True)
-    dropout_figures["val_accuracy_gain_over_no_dropout"] = 0.0
-    _write_metrics(metrics_dir, "06_dropout", best_keep_prob=1.0, **dropout_figures)
-    row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "dropout between")
-    assert "**refuted**" in row
+    verdicts = {}
+    for gain, gap, keep in ((0.05, 0.2, 0.75), (0.01, 0.2, 0.75), (0.0, 0.2, 1.0)):
+        dropout_figures.update(test_gain_over_no_dropout=gain, train_validation_gap_best_keep_prob=gap)
+        _write_metrics(metrics_dir, "06_dropout", best_keep_prob=keep, **dropout_figures)
+        row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "dropout between")
+        verdicts[gain, keep] = re.search(r"\*\*([\w ]+)\*\* \|", row).group(1)
+    # helps but the gap stays: partly; within twice the standard error: not shown; no dropout best: refuted
+    assert verdicts == {(0.05, 0.75): "partly", (0.01, 0.75): "not shown", (0.0, 1.0): "refuted"}
 
 
 def test_a_chapter_in_the_book_without_figures_fails(claims, metrics_dir, chapters_dir):

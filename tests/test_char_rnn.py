@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from utils import char_rnn
+from chapter_code import ch04_creative_rnn as char_rnn
 
 
 @pytest.mark.parametrize("bad", [0, -0.5, float("nan"), float("inf"), "hot", None, "0.5", True, 1e-320])
@@ -70,3 +70,32 @@ def test_a_bad_generation_length_is_a_clear_error(length):
     vocabulary = char_rnn.Vocabulary.from_text("abc")
     with pytest.raises(ValueError, match="length"):
         model.generate(vocabulary, "ab", length, 1.0)  # -5 returned ''
+
+
+def test_stream_batches_give_each_slot_consecutive_windows():
+    ids = np.arange(2 * 31)  # two streams of 31 ids: three windows of 10 and their targets each
+    batches = list(char_rnn.stream_batches(ids, seq_len=10, batch_size=2))
+    assert len(batches) == 3
+    for k, (x, y) in enumerate(batches):
+        assert x.shape == y.shape == (2, 10)
+        np.testing.assert_array_equal(x[0], np.arange(10 * k, 10 * k + 10))       # stream 0
+        np.testing.assert_array_equal(x[1], 31 + np.arange(10 * k, 10 * k + 10))  # stream 1
+        np.testing.assert_array_equal(y, x + 1)  # the next character of the same stream
+    with pytest.raises(ValueError):
+        list(char_rnn.stream_batches(np.arange(20), seq_len=10, batch_size=2))
+
+
+def test_a_stateful_model_uses_the_state_it_carries():
+    # "aab" repeated, read one character per window: after an "a", the next character depends on
+    # the one before it, which only the carried state holds; from a zero state it is a coin toss.
+    text = "aab" * 400
+    vocabulary = char_rnn.Vocabulary.from_text(text)
+    ids = vocabulary.encode(text)
+    model = char_rnn.CharModel(len(vocabulary), embedding_dim=4, units=8)
+    log = char_rnn.train_char_model_stateful(model, ids, ids, seq_len=1, batch_size=4, epochs=3,
+                                             learning_rate=0.05)
+    assert len(log.train_loss) == len(log.val_loss) == len(log.epoch_seconds) == 3
+    carried = char_rnn.char_loss(model, ids, seq_len=1, batch_size=4, carry_state=True)
+    assert carried == pytest.approx(log.val_loss[-1])
+    zero_state = char_rnn.char_loss(model, ids, seq_len=1, batch_size=4, carry_state=False)
+    assert carried < 0.1 and zero_state > 0.3  # a zero state cannot do better than (2/3) ln 2

@@ -10,11 +10,11 @@ import keras
 import numpy as np
 import pytest
 
-from utils.deep_rnn import ConcatenatedStateCells, DeviceCellWrapper, check_device, split_cpu
+from chapter_code.ch05_deep_rnn_devices import ConcatenatedStateCells, DeviceCellWrapper, check_device, split_cpu
 
 PLACEMENT_SCRIPT = textwrap.dedent("""
     import json, numpy as np, keras, tensorflow as tf
-    from utils.deep_rnn import (split_cpu, device_stacked_rnn, variable_devices,
+    from chapter_code.ch05_deep_rnn_devices import (split_cpu, device_stacked_rnn, variable_devices,
                                 traced_op_devices, ConcatenatedStateCells, DeviceCellWrapper)
     devices = split_cpu(3)
     layer = device_stacked_rnn([4, 5, 6], ["/cpu:0", "/cpu:1", "/cpu:2"], return_state=True)

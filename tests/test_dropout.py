@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils.dropout import DropoutCellWrapper, PassThroughCell, check_keep_prob, deep_gru_classifier
+from chapter_code.ch06_dropout import DropoutCellWrapper, PassThroughCell, check_keep_prob, deep_gru_classifier
 
 WIDTH, STEPS, BATCH = 500, 8, 10
 

@@ -175,8 +175,8 @@ def test_module_hash_ignores_comments_and_docstrings(tmp_path):
 
 
 def test_dependencies_are_followed_through_modules():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from utils.dropout import DropoutCellWrapper")])
-    assert freshness.utils_dependencies(nb) == ["utils/cell_wrappers.py", "utils/dropout.py", "utils/training.py"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from chapter_code.ch06_dropout import DropoutCellWrapper")])
+    assert freshness.utils_dependencies(nb) == ["chapter_code/ch05_deep_rnn_devices.py", "chapter_code/ch06_dropout.py"]
 
 
 def test_a_notebook_that_reuses_a_chapter_depends_on_its_generated_module():

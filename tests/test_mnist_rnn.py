@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from utils import mnist_rnn
+from chapter_code import ch02_mnist_rnn as mnist_rnn
 
 
 def test_sequences_are_scaled_rows():

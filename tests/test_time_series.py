@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from utils import time_series
+from chapter_code import ch03_time_series as time_series
+from chapter_code.ch04_creative_rnn import generate
 
 
 def test_toy_batch_targets_are_the_inputs_one_step_ahead():
@@ -56,10 +57,10 @@ def test_generate_feeds_predictions_back():
         def __call__(self, x, training=False):
             return x
 
-    out = time_series.generate(LastValue(), np.arange(20, dtype=np.float32), 5)
+    out = generate(LastValue(), np.arange(20, dtype=np.float32), 5)
     np.testing.assert_array_equal(out[20:], [19] * 5)
     with pytest.raises(ValueError, match="at least 20"):
-        time_series.generate(LastValue(), np.zeros(3), 5)
+        generate(LastValue(), np.zeros(3), 5)
 
 
 def test_fill_gaps_windows_and_baselines():
@@ -101,3 +102,27 @@ def test_windows_of_impossible_sizes_are_clear_errors(n_steps, horizon):
 def test_windows_want_a_1d_series():
     with pytest.raises(ValueError, match="1-D"):
         time_series.windows(np.zeros((10, 2)), 3, 1)
+
+
+def test_autoregressive_forecast_feeds_each_prediction_back():
+    x = np.arange(12, dtype=np.float32).reshape(2, 6, 1)  # two rising windows, step 1
+    # a model that predicts "no change" repeats the last value
+    flat = time_series.autoregressive_forecast(lambda rel: np.zeros(len(rel)), x, 4, scale=2.0)
+    np.testing.assert_allclose(flat, [[5] * 4, [11] * 4])
+    # one that predicts the window's last step again continues the line: it sees its own outputs
+    trend = time_series.autoregressive_forecast(lambda rel: rel[:, -1, 0] - rel[:, -2, 0], x, 3, scale=1.0)
+    np.testing.assert_allclose(trend, [[6, 7, 8], [12, 13, 14]])
+    with pytest.raises(ValueError, match="horizon"):
+        time_series.autoregressive_forecast(lambda rel: rel[:, -1, 0], x, 0, scale=1.0)
+
+
+def test_mixed_resolution_averages_older_steps_more_coarsely():
+    x = np.arange(2 * 12, dtype=float).reshape(2, 12, 1)
+    mixed = time_series.mixed_resolution(x, ((2, 4), (1, 2), (2, 1)))
+    assert mixed.shape == (2, 5, 1)
+    np.testing.assert_allclose(mixed[0, :, 0], [1.5, 5.5, 8.5, 10, 11])
+    np.testing.assert_allclose(mixed[1, :, 0], 12 + mixed[0, :, 0])
+    np.testing.assert_allclose(time_series.mixed_resolution(x, ((12, 1),)), x)  # span 1: unchanged
+    for tiers in (((2, 4),), ((0, 12),), ((3, 4), (1, 0))):
+        with pytest.raises(ValueError):
+            time_series.mixed_resolution(x, tiers)

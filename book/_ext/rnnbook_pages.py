@@ -324,6 +324,8 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
 def claim_metric_names(claim: Mapping[str, Any]) -> set[str]:
     """Every metric a claim needs: those of its 'measured' template and of its rules."""
     names = format_names(str(claim["measured"])) | rule_names(str(claim["confirmed"]))
+    if claim.get("evidence"):
+        names |= format_names(str(claim["evidence"]))
     for key in ("partly", *dict(PRE_RULES)):
         if claim.get(key):
             names |= rule_names(str(claim[key]))
@@ -352,6 +354,7 @@ def judge_claim(claim: Mapping[str, Any], metrics: Mapping[str, Any], source: st
             f"or correct book/claims.yml")
     try:
         measured = str(claim["measured"]).format_map(metrics)
+        evidence = str(claim.get("evidence") or "").format_map(metrics)
         early = [name for key, name in PRE_RULES if claim.get(key) and evaluate_rule(str(claim[key]), metrics)]
         if early:
             verdict = early[0]
@@ -363,7 +366,7 @@ def judge_claim(claim: Mapping[str, Any], metrics: Mapping[str, Any], source: st
             verdict = "refuted"
     except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as error:
         raise ExtensionError(f"claim {claim['id']!r}: cannot evaluate it on {source}: {error!r}") from error
-    return {"measured": measured, "verdict": verdict}
+    return {"measured": measured, "verdict": verdict, "evidence": evidence}
 
 
 def judge_claims(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: Path,
@@ -433,8 +436,8 @@ def claims_markdown(claims: list[dict[str, Any]], metrics_dir: Path, chapters_di
             measured += " " + _cell(claim["note"])
         rule = "".join(f"{name} if `{_cell(claim[key])}`; " for key, name in PRE_RULES if claim.get(key))
         rule += f"confirmed if `{_cell(claim['confirmed'])}`"
-        if claim.get("evidence"):
-            measured += f" Evidence: {_cell(claim['evidence'])}"
+        if result.get("evidence"):
+            measured += f" *Evidence:* {_cell(result['evidence'])}"
         if claim.get("partly"):
             rule += f"; partly if `{_cell(claim['partly'])}`"
         measured += f' <span class="rnnbook-rule">rule: {rule}</span>'

@@ -1,17 +1,20 @@
-"""Time-series prediction with RNNs: the source's toy series, its two output heads, a real series.
+"""Predicting time series · 预测时间序列: the code the chapter defines and others reuse.
 
-The source's series is ``t·sin(t)/3 + 2·sin(5t)``; an instance is 20 consecutive values
-(resolution 0.1) and its target is the same window shifted one step ahead.
+Generated from chapters/03_time_series.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 """
 
 from __future__ import annotations
 
+# chapters/03_time_series.ipynb, cell 4
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from .timing import Contender, alternate
-from .training import JIT_COMPILE, fit_timed
+from utils.timing import Contender, alternate
+from utils.training import JIT_COMPILE, fit_timed
 
 T_MIN, T_MAX, RESOLUTION = 0.0, 30.0, 0.1
 N_STEPS = 20
@@ -35,15 +38,8 @@ def instance_times(start: float = 12.2, n_steps: int = N_STEPS) -> np.ndarray:
     return np.linspace(start, start + RESOLUTION * n_steps, n_steps + 1)
 
 
-# ------------------------------------------------------------- the two output heads
-
-def _keras():
-    import keras
-
-    return keras
-
-
-class OutputProjectionCell(_keras().layers.Layer):
+# chapters/03_time_series.ipynb, cell 7
+class OutputProjectionCell(keras.layers.Layer):
     """Keras 3 port of TF1's ``OutputProjectionWrapper``: a cell whose output is projected.
 
     At every time step the wrapped cell's output goes through its own Dense projection
@@ -58,7 +54,7 @@ class OutputProjectionCell(_keras().layers.Layer):
         self.cell = cell
         self.output_size = output_size
         self.state_size = cell.state_size
-        self.projection = _keras().layers.Dense(output_size)
+        self.projection = keras.layers.Dense(output_size)
 
     def build(self, input_shape):
         self.cell.build(input_shape)
@@ -74,23 +70,24 @@ class OutputProjectionCell(_keras().layers.Layer):
         return self.cell.get_initial_state(batch_size)
 
 
-def build_toy_model(head: str, units: int = 100, n_steps: int = N_STEPS, layers: int = 1):
+def build_toy_model(head: str, units: int = 100, n_steps: int = N_STEPS, layers: int = 1,
+                    activation: str = "relu"):
     """The source's model: a ReLU basic RNN of `units`, one prediction per time step.
 
     head ``"projection"``: OutputProjectionCell inside the loop (the source's first version);
     head ``"stacked"``: one Dense applied to all outputs at once (the source's reshape trick;
     a Keras Dense on a 3-D tensor already works on the last axis). `layers` > 1 stacks
-    that many ReLU RNN layers under the stacked head (a deep RNN).
+    that many RNN layers under the stacked head (a deep RNN). `activation` is the source's ReLU
+    unless told otherwise.
     """
-    keras = _keras()
     inputs = keras.Input((n_steps, 1))
     if head == "projection":
-        cell = OutputProjectionCell(keras.layers.SimpleRNNCell(units, activation="relu"), 1)
+        cell = OutputProjectionCell(keras.layers.SimpleRNNCell(units, activation=activation), 1)
         outputs = keras.layers.RNN(cell, return_sequences=True)(inputs)
     elif head == "stacked":
         sequence = inputs
         for _ in range(layers):
-            sequence = keras.layers.SimpleRNN(units, activation="relu", return_sequences=True)(sequence)
+            sequence = keras.layers.SimpleRNN(units, activation=activation, return_sequences=True)(sequence)
         outputs = keras.layers.Dense(1)(sequence)
     else:
         raise ValueError(f"head must be 'projection' or 'stacked', not {head!r}")
@@ -101,9 +98,7 @@ def build_toy_model(head: str, units: int = 100, n_steps: int = N_STEPS, layers:
 
 def make_train_step(model, learning_rate: float = 1e-3):
     """A compiled MSE/Adam training step for `model` (one batch in, the loss out)."""
-    import tensorflow as tf
-
-    optimizer = _keras().optimizers.Adam(learning_rate)
+    optimizer = keras.optimizers.Adam(learning_rate)
 
     @tf.function(jit_compile=JIT_COMPILE)
     def train_step(x, y):
@@ -125,13 +120,13 @@ class HeadRun:
 
 
 def train_heads_alternating(heads: tuple[str, ...], iterations: int, batch_size: int, log_every: int,
-                            block: int, seed: int = 42, units: int = 100, layers: int = 1) -> dict[str, HeadRun]:
+                            block: int, seed: int = 42, units: int = 100, layers: int = 1,
+                            activation: str = "relu") -> dict[str, HeadRun]:
     """Train one model per head on identical batches, in interleaved blocks of `block` iterations.
 
     The blocks are timed by the book's interleaved timer (:func:`utils.timing.alternate`), so
     every head sees the same machine conditions and the timings are comparable.
     """
-    keras = _keras()
     if iterations % block:
         raise ValueError("iterations must be a multiple of block")
     rng = np.random.default_rng(seed)
@@ -140,7 +135,7 @@ def train_heads_alternating(heads: tuple[str, ...], iterations: int, batch_size:
     for head in heads:
         keras.utils.set_random_seed(seed)  # same initial recurrent weights for every head
         run = runs[head] = HeadRun(head)
-        run.model = build_toy_model(head, units, layers=layers)  # type: ignore[attr-defined]
+        run.model = build_toy_model(head, units, layers=layers, activation=activation)  # type: ignore[attr-defined]
         step = make_train_step(run.model)
         done = [0]  # iterations trained so far
 
@@ -161,8 +156,7 @@ def train_heads_alternating(heads: tuple[str, ...], iterations: int, batch_size:
     return runs
 
 
-# ----------------------------------------------------------------- forecasting
-
+# chapters/03_time_series.ipynb, cell 14
 def fill_gaps(values: np.ndarray) -> np.ndarray:
     """Linear interpolation over NaN gaps (the CO2 record has a few missing weeks)."""
     values = np.asarray(values, dtype=np.float64).copy()
@@ -219,26 +213,6 @@ def predict_linear(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     return design @ weights
 
 
-def generate(model, seed_values: np.ndarray, length: int, n_steps: int = N_STEPS) -> np.ndarray:
-    """Creative RNN: extend `seed_values` by `length` values, each predicted and fed back.
-
-    At every step the model reads the last `n_steps` values and its last output is the
-    next value (the source's figure 14-11). Returns seed and generated values together.
-    """
-    import tensorflow as tf
-
-    values = [float(v) for v in np.asarray(seed_values, dtype=np.float32).ravel()]
-    if len(values) < n_steps:
-        raise ValueError(f"the seed needs at least {n_steps} values, got {len(values)}")
-    if length < 0:
-        raise ValueError("length must be >= 0")
-    predict = tf.function(lambda x: model(x, training=False))
-    for _ in range(length):
-        window = np.array(values[-n_steps:], dtype=np.float32)[None, :, None]
-        values.append(float(predict(window)[0, -1, 0]))
-    return np.array(values, dtype=np.float32)
-
-
 def relative_to_last(x: np.ndarray, y: np.ndarray | None = None, scale: float = 1.0):
     """Express windows (and targets) as changes from the window's last value, divided by `scale`.
 
@@ -255,7 +229,6 @@ def relative_to_last(x: np.ndarray, y: np.ndarray | None = None, scale: float = 
 def fit_rnn_forecaster(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                        units: int, max_epochs: int, seed: int = 0, patience: int = 10):
     """A GRU reading the window, a Dense giving all horizon values at once; early stopping on validation MSE."""
-    keras = _keras()
     keras.utils.set_random_seed(seed)
     horizon = y_train.shape[1]
     model = keras.Sequential([keras.Input(x_train.shape[1:]), keras.layers.GRU(units),
@@ -265,4 +238,47 @@ def fit_rnn_forecaster(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarr
     history = fit_timed(model, x_train, y_train, batch_size=64, shuffle_seed=seed, validation_data=(x_val, y_val),
                         epochs=max_epochs, callbacks=[stop])
     model.history_ = dict(history.history)
+    model.epoch_seconds_ = list(history.seconds)
     return model
+
+
+def autoregressive_forecast(predict_next, x: np.ndarray, horizon: int, scale: float) -> np.ndarray:
+    """Forecast `horizon` steps by feeding each one-step prediction back into the window.
+
+    `predict_next` maps windows relative to their last value (see `relative_to_last`) to the next
+    relative value; the forecast is in the series' units, (n, horizon).
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    window = np.asarray(x, np.float64)[..., 0].copy()
+    steps = []
+    for _ in range(horizon):
+        last = window[:, -1:]
+        relative = ((window - last) / scale)[..., None].astype(np.float32)
+        step = np.asarray(predict_next(relative), np.float64).reshape(-1, 1) * scale + last
+        steps.append(step[:, 0])
+        window = np.concatenate([window[:, 1:], step], axis=1)
+    return np.stack(steps, axis=1)
+
+
+# chapters/03_time_series.ipynb, cell 20
+def mixed_resolution(x: np.ndarray, tiers) -> np.ndarray:
+    """Windows summarised more coarsely the further back they reach.
+
+    `x` is (n, steps, features), oldest step first. `tiers` lists (count, span) pairs from the
+    oldest to the newest: ((5, 13), (5, 4), (5, 1)) gives five 13-step means, then five 4-step
+    means, then the last five values as they are. The tiers must cover the window exactly.
+    """
+    x = np.asarray(x)
+    tiers = [(int(count), int(span)) for count, span in tiers]
+    if not tiers or any(count < 1 or span < 1 for count, span in tiers):
+        raise ValueError(f"tiers must be (count >= 1, span >= 1) pairs, got {tiers}")
+    covered = sum(count * span for count, span in tiers)
+    if x.ndim != 3 or x.shape[1] != covered:
+        raise ValueError(f"the tiers cover {covered} steps; x must be (n, {covered}, features), got {x.shape}")
+    parts, start = [], 0
+    for count, span in tiers:
+        block = x[:, start:start + count * span]
+        parts.append(block.reshape(len(x), count, span, x.shape[2]).mean(axis=2))
+        start += count * span
+    return np.concatenate(parts, axis=1)

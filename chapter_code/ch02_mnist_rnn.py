@@ -1,16 +1,17 @@
-"""MNIST read row by row: the sequence classifier of chapter 2 and its training recipe.
+"""Training a sequence classifier · 训练一个序列分类器: the code the chapter defines and others reuse.
 
-Each 28×28 image is a sequence of 28 time steps of 28 pixels; an RNN reads it and a Dense
-layer classifies its last state into the 10 digits.
+Generated from chapters/02_mnist_rnn.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 """
 
 from __future__ import annotations
 
+# chapters/02_mnist_rnn.ipynb, cell 4
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
-
-from .training import JIT_COMPILE, array_dataset, fit_timed
+import tensorflow as tf
 
 N_STEPS = N_INPUTS = 28
 N_CLASSES = 10
@@ -30,7 +31,11 @@ class Recipe:
 
     cell: str = "simple"  # simple, lstm or gru
     units: int = 150
-    kernel_initializer: str = "glorot_uniform"  # Keras's default; "he_normal" is the source's suggestion
+    kernel_initializer: str = "glorot_uniform"  # Keras's default for the input weights
+    recurrent_initializer: str = "orthogonal"  # Keras's default for the recurrent weights
+    # When set, both weight matrices start from a truncated normal of this standard deviation
+    # instead (the source's He initialisation, see below).
+    initializer_stddev: float | None = None
     learning_rate: float = 1e-3
     schedule: str = "constant"  # or "cosine": decays to 0 over the run
     clipnorm: float | None = None
@@ -46,13 +51,7 @@ class Recipe:
             raise ValueError("units, batch_size and learning_rate must be positive")
 
 
-def _keras():
-    import keras
-
-    return keras
-
-
-class RandomShift(_keras().layers.Layer):
+class RandomShift(keras.layers.Layer):
     """Data augmentation inside the model: while training, each image is translated by its own
     random (dy, dx) in [-max_shift, max_shift] pixels, zero-filled; at inference it does nothing.
 
@@ -64,38 +63,42 @@ class RandomShift(_keras().layers.Layer):
         if max_shift < 0:
             raise ValueError("max_shift must be >= 0")
         self.max_shift = max_shift
-        self.seed_generator = _keras().random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
         if not training or self.max_shift == 0:
             return images
-        import tensorflow as tf
-
         k = self.max_shift
         batch = tf.shape(images)[0]
         height, width = images.shape[1], images.shape[2]
         padded = tf.pad(images, [[0, 0], [k, k], [k, k]])
-        offsets = _keras().random.randint((2, batch), 0, 2 * k + 1, seed=self.seed_generator)
+        offsets = keras.random.randint((2, batch), 0, 2 * k + 1, seed=self.seed_generator)
         rows = offsets[0][:, None] + tf.range(height)[None, :]
         cols = offsets[1][:, None] + tf.range(width)[None, :]
         shifted = tf.gather(padded, rows, axis=1, batch_dims=1)
         return tf.gather(shifted, cols, axis=2, batch_dims=1)
 
 
-def build_classifier(recipe: Recipe):
-    """RNN(units) over the 28 rows -> Dense(10) logits on the last state."""
-    import keras
-
-    layer = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
-             "gru": keras.layers.GRU}[recipe.cell]
+def build_classifier(recipe: Recipe) -> keras.Model:
+    """RNN(units) over the 28 rows -> Dense(10) logits on the last state: the source's model."""
+    layer = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[recipe.cell]
+    initializers = {"kernel_initializer": recipe.kernel_initializer,
+                    "recurrent_initializer": recipe.recurrent_initializer}
+    if recipe.initializer_stddev is not None:  # a new initializer object per matrix: separate draws
+        initializers = {name: keras.initializers.TruncatedNormal(stddev=recipe.initializer_stddev)
+                        for name in initializers}
     return keras.Sequential([
         keras.Input((N_STEPS, N_INPUTS)),
         RandomShift(recipe.max_shift),
         # Unrolling the 28 steps lets XLA fuse them: measured faster on a CPU for SimpleRNN
         # and GRU, slower for LSTM. It changes speed, not the maths.
-        layer(recipe.units, kernel_initializer=recipe.kernel_initializer, unroll=recipe.cell != "lstm"),
+        layer(recipe.units, **initializers, unroll=recipe.cell != "lstm"),
         keras.layers.Dense(N_CLASSES),
     ])
+
+
+# chapters/02_mnist_rnn.ipynb, cell 8
+from utils.training import JIT_COMPILE, array_dataset, fit_timed
 
 
 @dataclass
@@ -115,16 +118,13 @@ class TrainingLog:
     @property
     def seconds_per_epoch(self) -> float:
         """Median training time of an epoch, the first (graph tracing) excluded when possible."""
-        times = self.epoch_seconds[1:] or self.epoch_seconds
-        return float(np.median(times))
+        return float(np.median(self.epoch_seconds[1:] or self.epoch_seconds))
 
 
 def train_classifier(recipe: Recipe, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                      y_test: np.ndarray, epochs: int, seed: int = 0, model=None,
                      test_every_epoch: bool = True) -> TrainingLog:
     """Train a fresh classifier with `recipe`; test accuracy after every epoch (or the last only)."""
-    import keras
-
     if epochs < 1:
         raise ValueError("epochs must be >= 1")
     keras.utils.set_random_seed(seed)
@@ -143,7 +143,7 @@ def train_classifier(recipe: Recipe, x_train: np.ndarray, y_train: np.ndarray, x
             if test_every_epoch or epoch == epochs - 1:
                 log.test_accuracy.append(float(model.evaluate(test_data, verbose=0)[1]))
 
-    # EpochHistory times the epoch before TestAccuracy runs: the test pass is not training time.
+    # fit_timed times each epoch before TestAccuracy runs: the test pass is not training time.
     history = fit_timed(model, x_train, y_train, batch_size=recipe.batch_size, shuffle_seed=seed, epochs=epochs,
                         callbacks=[TestAccuracy()])
     log.epoch_seconds.extend(history.seconds)

@@ -1,21 +1,18 @@
-"""Deep RNNs across devices: logical devices, a device-placing cell wrapper, placement evidence.
+"""Deep RNNs, across devices · 深度RNN / 使用多个GPU分布计算: the code the chapter defines and others reuse.
 
-The source's ``DeviceCellWrapper`` ran each layer's cell under ``tf.device`` in a TF1 graph,
-where variables were created by the first call. Keras 3 creates a layer's variables in
-``build``, so the wrapper below places *both* ``build`` (the variables) and ``call`` (the ops)
-on its device. :func:`split_cpu` turns one CPU into several logical devices, so the placement
-can be shown, and checked, on a machine without GPUs.
+Generated from chapters/05_deep_rnn_devices.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 """
 
 from __future__ import annotations
 
+# chapters/05_deep_rnn_devices.ipynb, cell 3
 import collections
 from typing import Any, Callable, Sequence
 
 import keras
 import tensorflow as tf
-
-from .cell_wrappers import CellWrapper
+from keras import ops
 
 
 def split_cpu(n_devices: int) -> list[str]:
@@ -65,18 +62,65 @@ def check_device(name: str) -> str:
     return canonical
 
 
-def _short(device: str) -> str:
+def short_device(device: str) -> str:
     """'/job:localhost/replica:0/task:0/device:CPU:1' -> 'CPU:1' ('' stays '')."""
     return device.rsplit("device:", 1)[-1] if device else ""
 
 
+# chapters/05_deep_rnn_devices.ipynb, cell 10
+class CellWrapper(keras.layers.Layer):
+    """Base of the book's cell wrappers: holds one Keras RNN cell and shows ``keras.layers.RNN``
+    its state and output sizes; subclasses change how the cell is built or called.
+
+    The cell is saved with the wrapper, without its build config, so that a loaded wrapper
+    builds it again in its own ``build`` (where the device wrapper places the weights).
+    """
+
+    def __init__(self, cell: keras.layers.Layer, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
+            raise TypeError(f"{type(cell).__name__} is not an RNN cell (it needs call() and state_size)")
+        self.cell = cell
+
+    @property
+    def state_size(self) -> Any:
+        return self.cell.state_size
+
+    @property
+    def output_size(self) -> Any:
+        return getattr(self.cell, "output_size", None) or self.cell.state_size
+
+    def build(self, input_shape: Any) -> None:
+        if not self.cell.built:
+            self.cell.build(input_shape)
+        self.built = True
+
+    def get_initial_state(self, batch_size: Any = None) -> Any:
+        if hasattr(self.cell, "get_initial_state"):
+            return self.cell.get_initial_state(batch_size=batch_size)
+        sizes = self.cell.state_size if isinstance(self.cell.state_size, (list, tuple)) else [self.cell.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
+
+    def call(self, inputs: Any, states: Any, training: Any = None) -> Any:
+        return self.cell(inputs, states, training=training)
+
+    def get_config(self) -> dict[str, Any]:
+        cell = keras.saving.serialize_keras_object(self.cell)
+        cell.pop("build_config", None)  # rebuilt by `build`
+        return {**super().get_config(), "cell": cell}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "CellWrapper":
+        config = dict(config)
+        config["cell"] = keras.saving.deserialize_keras_object(config["cell"])
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="rnnbook")
 class DeviceCellWrapper(CellWrapper):
-    """Run an RNN cell, and create its variables, on one device.
-
-    Keras 3 port of the source's TF1 ``DeviceCellWrapper``: ``build`` runs under
-    ``tf.device`` (so the weights live there) and so does every step of ``call``.
-    """
+    """Run an RNN cell, and create its variables, on one device: the source's TF1
+    ``DeviceCellWrapper`` for Keras 3, where ``build`` (the weights) and every step of
+    ``call`` (the ops) run under ``tf.device``."""
 
     def __init__(self, cell: keras.layers.Layer, device: str, **kwargs: Any):
         super().__init__(cell, **kwargs)
@@ -98,12 +142,23 @@ class DeviceCellWrapper(CellWrapper):
         return {**super().get_config(), "device": self.device}
 
 
+def device_stacked_rnn(units: Sequence[int], devices: Sequence[str],
+                       cell_factory: Callable[[int], keras.layers.Layer] = keras.layers.GRUCell,
+                       **rnn_kwargs: Any) -> keras.layers.RNN:
+    """One RNN layer whose stacked cells run on `devices` (one per layer)."""
+    if len(units) != len(devices):
+        raise ValueError(f"{len(units)} layers but {len(devices)} devices: give one device per layer")
+    cells = [DeviceCellWrapper(cell_factory(n), device) for n, device in zip(units, devices)]
+    return keras.layers.RNN(keras.layers.StackedRNNCells(cells), **rnn_kwargs)
+
+
+# chapters/05_deep_rnn_devices.ipynb, cell 12
 def variable_devices(model: keras.Model) -> list[tuple[str, str, tuple[int, ...]]]:
     """(variable path, device, shape) of every weight of `model`, from the TF variables."""
     rows = []
     for weight in model.weights:
         variable = getattr(weight, "value", weight)  # the tf.Variable behind a Keras variable
-        rows.append((weight.path, _short(variable.device), tuple(weight.shape)))
+        rows.append((weight.path, short_device(variable.device), tuple(weight.shape)))
     return rows
 
 
@@ -121,20 +176,11 @@ def traced_op_devices(function: Callable[..., Any], *input_specs: tf.TensorSpec)
         nodes.extend(library_function.node_def)
     by_device: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for node in nodes:
-        by_device[_short(node.device) or "(unassigned)"][node.op] += 1
+        by_device[short_device(node.device) or "(unassigned)"][node.op] += 1
     return dict(by_device)
 
 
-def device_stacked_rnn(units: Sequence[int], devices: Sequence[str],
-                       cell_factory: Callable[[int], keras.layers.Layer] = keras.layers.GRUCell,
-                       **rnn_kwargs: Any) -> keras.layers.RNN:
-    """One RNN layer whose stacked cells run on `devices` (one per layer)."""
-    if len(units) != len(devices):
-        raise ValueError(f"{len(units)} layers but {len(devices)} devices: give one device per layer")
-    cells = [DeviceCellWrapper(cell_factory(n), device) for n, device in zip(units, devices)]
-    return keras.layers.RNN(keras.layers.StackedRNNCells(cells), **rnn_kwargs)
-
-
+# chapters/05_deep_rnn_devices.ipynb, cell 18
 @keras.saving.register_keras_serializable(package="rnnbook")
 class ConcatenatedStateCells(keras.layers.Layer):
     """Stacked cells whose whole state is ONE tensor: TF1's ``MultiRNNCell(state_is_tuple=False)``.

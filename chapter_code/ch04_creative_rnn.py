@@ -1,15 +1,43 @@
-"""A character-level language model on tiny-shakespeare, and sampling with a temperature."""
+"""Creative RNN · 创意RNN: the code the chapter defines and others reuse.
+
+Generated from chapters/04_creative_rnn.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
+"""
 
 from __future__ import annotations
 
+# chapters/04_creative_rnn.ipynb, cell 4
+import numpy as np
+import tensorflow as tf
+
+from chapter_code.ch03_time_series import N_STEPS
+
+
+def generate(model, seed_values: np.ndarray, length: int, n_steps: int = N_STEPS) -> np.ndarray:
+    """Creative RNN: extend `seed_values` by `length` values, each predicted and fed back.
+
+    At every step the model reads the last `n_steps` values and its last output is the
+    next value (the source's figure 14-11). Returns seed and generated values together.
+    """
+    values = [float(v) for v in np.asarray(seed_values, dtype=np.float32).ravel()]
+    if len(values) < n_steps:
+        raise ValueError(f"the seed needs at least {n_steps} values, got {len(values)}")
+    if length < 0:
+        raise ValueError("length must be >= 0")
+    predict = tf.function(lambda x: model(x, training=False))
+    for _ in range(length):
+        window = np.array(values[-n_steps:], dtype=np.float32)[None, :, None]
+        values.append(float(predict(window)[0, -1, 0]))
+    return np.array(values, dtype=np.float32)
+
+
+# chapters/04_creative_rnn.ipynb, cell 12
 import math
 import numbers
 import sys
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from .training import JIT_COMPILE, book_dataset, fit_timed
+from utils.training import JIT_COMPILE, book_dataset, fit_timed
 
 
 def check_temperature(temperature: float) -> float:
@@ -155,3 +183,83 @@ def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.n
                         validation_data=window_dataset(val_ids, seq_len, batch_size, seed))
     # an epoch's seconds include its validation pass, which is small
     return CharTrainingLog(history["loss"], history["val_loss"], history.seconds)
+
+
+# chapters/04_creative_rnn.ipynb, cell 20
+import time
+
+import keras
+
+
+def stream_batches(ids: np.ndarray, seq_len: int, batch_size: int):
+    """Consecutive windows for stateful training: slot i of every batch reads stream i, in order.
+
+    The text is cut into `batch_size` equal streams; batch k holds the k-th window of each,
+    so the state a slot ends one batch with is the right start for its next window.
+    """
+    ids = np.asarray(ids)
+    stream_length = len(ids) // batch_size
+    windows_per_stream = (stream_length - 1) // seq_len
+    if windows_per_stream < 1:
+        raise ValueError(f"{len(ids)} ids make no window of {seq_len} + 1 in each of {batch_size} streams")
+    streams = ids[: stream_length * batch_size].reshape(batch_size, stream_length)
+    for k in range(windows_per_stream):
+        chunk = streams[:, k * seq_len: k * seq_len + seq_len + 1]
+        yield chunk[:, :-1], chunk[:, 1:]
+
+
+def char_loss(char_model: CharModel, ids: np.ndarray, seq_len: int, batch_size: int, carry_state: bool) -> float:
+    """Mean next-character cross-entropy (nats) over the stream windows of `ids`.
+
+    With `carry_state`, each window starts from the state the previous window of its stream
+    ended in; without, from zeros. The windows and targets are the same either way.
+    """
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def window_loss(x, y, state):
+        sequence, new_state = char_model.gru(char_model.embedding(x), initial_state=[state])
+        return loss_fn(y, char_model.head(sequence)), new_state
+
+    zeros = tf.zeros((batch_size, char_model.gru.units))
+    state, losses = zeros, []
+    for x, y in stream_batches(ids, seq_len, batch_size):
+        loss, new_state = window_loss(tf.constant(x), tf.constant(y), state if carry_state else zeros)
+        state = new_state
+        losses.append(loss)
+    return float(tf.reduce_mean(losses))
+
+
+def train_char_model_stateful(char_model: CharModel, train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int,
+                              batch_size: int, epochs: int, learning_rate: float, seed: int = 0) -> CharTrainingLog:
+    """Truncated BPTT over streams: each batch starts from the state the previous batch ended in.
+
+    The same loss, optimiser and clipping as `train_char_model`; the state is reset to zeros at
+    each epoch's start. The validation loss carries the state too (`char_loss`).
+    """
+    keras.utils.set_random_seed(seed)
+    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    variables = char_model.model.trainable_variables
+    optimizer.build(variables)
+
+    @tf.function(jit_compile=JIT_COMPILE)
+    def train_step(x, y, state):
+        with tf.GradientTape() as tape:
+            # the incoming state is a constant: the gradient stops at the window's first step
+            sequence, new_state = char_model.gru(char_model.embedding(x), initial_state=[tf.stop_gradient(state)])
+            loss = loss_fn(y, char_model.head(sequence))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, new_state
+
+    log = CharTrainingLog()
+    for _ in range(epochs):
+        start = time.perf_counter()
+        state, losses = tf.zeros((batch_size, char_model.gru.units)), []
+        for x, y in stream_batches(train_ids, seq_len, batch_size):
+            loss, state = train_step(tf.constant(x), tf.constant(y), state)
+            losses.append(loss)
+        log.train_loss.append(float(tf.reduce_mean(losses)))
+        log.val_loss.append(char_loss(char_model, val_ids, seq_len, batch_size, carry_state=True))
+        log.epoch_seconds.append(time.perf_counter() - start)
+    return log
