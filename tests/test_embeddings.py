@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from utils import embeddings
+from chapter_code import ch08_embeddings as embeddings
 
 # ------------------------------------------------------------------ preprocessing
 
@@ -275,3 +275,31 @@ def test_train_test_split_is_a_fixed_partition():
         embeddings.train_test_split(100, 1.0, seed=0)
     with pytest.raises(ValueError, match="cannot be split"):
         embeddings.train_test_split(3, 0.1, seed=0)
+
+
+def test_speaker_turns_reads_the_name_lines_of_a_play():
+    play = "ROMEO:\nBut soft!\n\nJULIET:\nAy me!\nNot a name:\n\nFirst Citizen:\nSpeak.\n"
+    assert embeddings.speaker_turns(play) == ["ROMEO", "JULIET", "First Citizen"]
+
+
+def test_rare_categories_share_the_other_id():
+    ids, names = embeddings.category_ids(["b", "a", "b", "c", "b", "a"], min_count=2)
+    assert names == ("b", "a", embeddings.OTHER)
+    assert ids.tolist() == [0, 1, 0, 2, 0, 1]
+    with pytest.raises(ValueError):
+        embeddings.category_ids([], min_count=1)
+
+
+def test_count_table_is_smoothed_and_normalised():
+    table = embeddings.count_table_log_probabilities(np.array([0, 0, 1]), np.array([1, 1, 0]), 2, alpha=1.0)
+    np.testing.assert_allclose(np.exp(table).sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(table[0]), [1 / 4, 3 / 4])
+
+
+def test_one_hot_and_embedding_next_category_models():
+    one_hot = embeddings.next_category_model(7, "one-hot")
+    embedded = embeddings.next_category_model(7, "embedding", 3)
+    assert one_hot.count_params() == 7 * 7 + 7 and embedded.count_params() == 7 * 3 + 3 * 7 + 7
+    assert one_hot(np.array([0, 6])).shape == embedded(np.array([0, 6])).shape == (2, 7)
+    with pytest.raises(ValueError):
+        embeddings.next_category_model(7, "embedding")

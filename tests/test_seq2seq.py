@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from utils import seq2seq as s2s
+from chapter_code import ch09_seq2seq as seq2seq
 
 PAIRS = [
     ("I am here.", "Je suis là."), ("I am here.", "Je suis ici."), ("You are late!", "Tu es en retard !"),
@@ -15,74 +15,74 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def vocabularies():
-    return s2s.Vocabularies.adapt(PAIRS)
+    return seq2seq.Vocabularies.adapt(PAIRS)
 
 
 @pytest.fixture(scope="module")
 def batch(vocabularies):
-    (source, decoder_input), target = next(iter(s2s.make_dataset(s2s.encode_pairs(vocabularies, PAIRS), 8)))
+    (source, decoder_input), target = next(iter(seq2seq.make_dataset(seq2seq.encode_pairs(vocabularies, PAIRS), 8)))
     return source, decoder_input, target
 
 
 @pytest.fixture(scope="module")
 def attention_model(vocabularies):
     keras.utils.set_random_seed(0)
-    return s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=True)
+    return seq2seq.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=True)
 
 
 def test_grouped_split_keeps_every_source_in_one_part_and_a_random_split_leaks():
     pairs = [(f"s{i % 30}", f"t{i}") for i in range(120)]  # 30 sources, 4 translations each
-    split = s2s.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1)
+    split = seq2seq.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1)
     parts = [{e for e, _ in part} for part in (split.train, split.validation, split.test)]
     assert not parts[0] & parts[1] and not parts[0] & parts[2] and not parts[1] & parts[2]
     assert sorted(split.train + split.validation + split.test) == sorted(pairs)
-    assert s2s.source_leak(split.train, split.test) == 0
-    assert s2s.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1) == split  # seeded: the same split again
-    naive = s2s.random_pair_split(pairs, (0.6, 0.2, 0.2), seed=1)
-    assert s2s.source_leak(naive.train, naive.test) > 0.5
-    sources, references = s2s.group_references(split.test)
+    assert seq2seq.source_leak(split.train, split.test) == 0
+    assert seq2seq.grouped_split(pairs, (0.6, 0.2, 0.2), seed=1) == split  # seeded: the same split again
+    naive = seq2seq.random_pair_split(pairs, (0.6, 0.2, 0.2), seed=1)
+    assert seq2seq.source_leak(naive.train, naive.test) > 0.5
+    sources, references = seq2seq.group_references(split.test)
     assert len(sources) == len(parts[2]) and all(len(r) == 4 for r in references)
     with pytest.raises(ValueError, match="fractions"):
-        s2s.grouped_split(pairs, (0.8, 0.3, 0.1))
+        seq2seq.grouped_split(pairs, (0.8, 0.3, 0.1))
 
 
 def test_vocabularies_encode_reversed_sources_and_shifted_targets(vocabularies):
     words = vocabularies.target_words
-    assert words[:2] == ["", "[UNK]"] and s2s.GO in words and s2s.EOS in words
-    encoded = s2s.encode_pairs(vocabularies, PAIRS[:1])
+    assert words[:2] == ["", "[UNK]"] and seq2seq.GO in words and seq2seq.EOS in words
+    encoded = seq2seq.encode_pairs(vocabularies, PAIRS[:1])
     source_words = vocabularies.source.get_vocabulary()
     assert [source_words[i] for i in encoded.source[0].numpy()] == [".", "here", "am", "i"]
     decoder_input, target = encoded.decoder_input[0].numpy(), encoded.decoder_target[0].numpy()
     assert decoder_input[0] == vocabularies.go_id and target[-1] == vocabularies.eos_id
     np.testing.assert_array_equal(decoder_input[1:], target[:-1])
     assert vocabularies.decode(target) == "je suis là."
-    tokens = [words[i] for i in s2s.encode_pairs(vocabularies, [("x", "J'ai faim.")]).decoder_target[0].numpy()]
-    assert tokens == ["j'", "ai", "faim", ".", s2s.EOS]
+    tokens = [words[i] for i in seq2seq.encode_pairs(vocabularies, [("x", "J'ai faim.")]).decoder_target[0].numpy()]
+    assert tokens == ["j'", "ai", "faim", ".", seq2seq.EOS]
 
 
 def test_bucketing_reduces_padding(vocabularies):
     pairs = [(" ".join(["go"] * n), " ".join(["va"] * n)) for n in [1, 9] * 20]
-    encoded = s2s.encode_pairs(vocabularies, pairs)
-    plain = s2s.padding_fraction(s2s.make_dataset(encoded, 8))
-    bucketed = s2s.padding_fraction(s2s.make_dataset(encoded, 8, bucket_boundaries=[4]))
+    encoded = seq2seq.encode_pairs(vocabularies, pairs)
+    plain = seq2seq.padding_fraction(seq2seq.make_dataset(encoded, 8))
+    bucketed = seq2seq.padding_fraction(seq2seq.make_dataset(encoded, 8, bucket_boundaries=[4]))
     assert plain > 0.3 and bucketed == 0.0
     with pytest.raises(ValueError, match="boundaries"):
-        s2s.make_dataset(encoded, 8, bucket_boundaries=[5, 3])
+        seq2seq.make_dataset(encoded, 8, bucket_boundaries=[5, 3])
 
 
 def test_target_weights_equal_keras_masking(vocabularies, batch):
     source, decoder_input, target = batch
     assert (target.numpy() == 0).any()  # the batch holds padding
     keras.utils.set_random_seed(1)
-    model = s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=False)
+    model = seq2seq.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=False)
     logits = model.model([source, decoder_input])
-    ours = float(s2s.masked_loss(target, logits))
+    ours = float(seq2seq.masked_loss(target, logits))
     model.model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     keras_masked = model.model.evaluate((source, decoder_input), target, verbose=0)
     assert ours == pytest.approx(keras_masked, rel=1e-5)
     # explicit 0/1 weights give the same; Keras's sample_weight divides by all positions instead
     weights = tf.cast(target != 0, tf.float32)
-    assert float(s2s.masked_loss(target, logits, weights)) == pytest.approx(ours, rel=1e-6)
+    assert float(seq2seq.masked_loss(target, logits, weights)) == pytest.approx(ours, rel=1e-6)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     weighted = float(loss(target, tf.convert_to_tensor(logits.numpy()), sample_weight=weights))
     assert weighted == pytest.approx(ours * float(tf.reduce_mean(weights)), rel=1e-5)
@@ -102,13 +102,13 @@ def test_one_step_decoding_matches_the_teacher_forced_model(attention_model, bat
 def test_beam_width_one_is_greedy_and_bad_widths_raise(vocabularies, attention_model, batch):
     source = batch[0].numpy()
     args = (attention_model, source, vocabularies.go_id, vocabularies.eos_id)
-    greedy = s2s.greedy_decode(*args, max_length=6)
-    assert s2s.beam_search_decode(*args, beam_width=1, max_length=6) == greedy
-    assert len(s2s.beam_search_decode(*args, beam_width=3, max_length=6)) == len(source)
+    greedy = seq2seq.greedy_decode(*args, max_length=6)
+    assert seq2seq.beam_search_decode(*args, beam_width=1, max_length=6) == greedy
+    assert len(seq2seq.beam_search_decode(*args, beam_width=3, max_length=6)) == len(source)
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ValueError, match="beam_width"):
-            s2s.beam_search_decode(*args, beam_width=bad)
-    weights = s2s.attention_weights(attention_model, source[0][source[0] != 0], greedy[0], vocabularies.go_id)
+            seq2seq.beam_search_decode(*args, beam_width=bad)
+    weights = seq2seq.attention_weights(attention_model, source[0][source[0] != 0], greedy[0], vocabularies.go_id)
     assert weights.shape == (len(greedy[0]) + 1, (source[0] != 0).sum())
 
 
@@ -116,15 +116,15 @@ def test_beam_width_one_is_greedy_and_bad_widths_raise(vocabularies, attention_m
 def test_a_meaningless_length_penalty_is_a_clear_error(vocabularies, attention_model, batch, penalty):
     args = (attention_model, batch[0].numpy(), vocabularies.go_id, vocabularies.eos_id)
     with pytest.raises(ValueError, match="length_penalty"):
-        s2s.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=penalty)
+        seq2seq.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=penalty)
 
 
 def test_length_penalty_zero_ranks_by_raw_log_probability(vocabularies, attention_model, batch):
     args = (attention_model, batch[0].numpy(), vocabularies.go_id, vocabularies.eos_id)
-    assert len(s2s.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=0)) == len(batch[0])
+    assert len(seq2seq.beam_search_decode(*args, beam_width=2, max_length=3, length_penalty=0)) == len(batch[0])
 
 
-@pytest.mark.parametrize("decode", [s2s.greedy_decode, s2s.beam_search_decode])
+@pytest.mark.parametrize("decode", [seq2seq.greedy_decode, seq2seq.beam_search_decode])
 @pytest.mark.parametrize("changes, message", [
     ({"max_length": 0}, "max_length"),  # ended in a TensorFlow graph error
     ({"max_length": -3}, "max_length"),
@@ -142,21 +142,21 @@ def test_bad_decoding_arguments_are_clear_errors(vocabularies, attention_model, 
 def test_source_ids_outside_the_vocabulary_are_clear_errors(vocabularies, attention_model, batch):
     source = batch[0].numpy().copy()
     source[0, 0] = -1  # an embedding lookup wraps -1 to the last word
-    for decode in (s2s.greedy_decode, s2s.beam_search_decode):
+    for decode in (seq2seq.greedy_decode, seq2seq.beam_search_decode):
         with pytest.raises(ValueError, match="source holds ids outside"):
             decode(attention_model, source, vocabularies.go_id, vocabularies.eos_id)
     with pytest.raises(ValueError, match="source must be a 2-D"):
-        s2s.greedy_decode(attention_model, source[0], vocabularies.go_id, vocabularies.eos_id)
+        seq2seq.greedy_decode(attention_model, source[0], vocabularies.go_id, vocabularies.eos_id)
 
 
 def test_beam_width_has_a_documented_maximum(vocabularies):
-    assert s2s.check_beam_width(s2s.MAX_BEAM_WIDTH) == s2s.MAX_BEAM_WIDTH
+    assert seq2seq.check_beam_width(seq2seq.MAX_BEAM_WIDTH) == seq2seq.MAX_BEAM_WIDTH
     with pytest.raises(ValueError, match="beam_width must be <= 256"):
-        s2s.check_beam_width(10**9)
+        seq2seq.check_beam_width(10**9)
     size = vocabularies.target_size  # beyond the first words a translation can have
-    assert s2s.check_beam_width(size - 3, size) == size - 3
+    assert seq2seq.check_beam_width(size - 3, size) == size - 3
     with pytest.raises(ValueError, match="words a translation can start with"):
-        s2s.check_beam_width(size - 2, size)
+        seq2seq.check_beam_width(size - 2, size)
 
 
 def test_attention_and_decoding_reject_ids_that_would_wrap(vocabularies, attention_model, batch):
@@ -164,11 +164,11 @@ def test_attention_and_decoding_reject_ids_that_would_wrap(vocabularies, attenti
     source = source[source != 0]
     go = vocabularies.go_id
     with pytest.raises(ValueError, match="source_ids holds ids outside"):
-        s2s.attention_weights(attention_model, [-1, *source], [2, 3], go)
+        seq2seq.attention_weights(attention_model, [-1, *source], [2, 3], go)
     with pytest.raises(ValueError, match="output_ids holds ids outside"):
-        s2s.attention_weights(attention_model, source, [2, -1], go)
+        seq2seq.attention_weights(attention_model, source, [2, -1], go)
     with pytest.raises(ValueError, match="output_ids holds ids outside"):
-        s2s.attention_weights(attention_model, source, [vocabularies.target_size], go)
+        seq2seq.attention_weights(attention_model, source, [vocabularies.target_size], go)
     with pytest.raises(ValueError, match="target id -1"):
         vocabularies.decode([-1])  # indexed the last word
 
@@ -176,37 +176,37 @@ def test_attention_and_decoding_reject_ids_that_would_wrap(vocabularies, attenti
 def test_a_tiny_model_learns_its_translations(vocabularies, batch):
     source, decoder_input, target = batch
     keras.utils.set_random_seed(2)
-    model = s2s.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 16, 32, attention=True)
-    step = s2s.make_train_step(model, keras.optimizers.Adam(0.02), "sampled", num_sampled=8)
+    model = seq2seq.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 16, 32, attention=True)
+    step = seq2seq.make_train_step(model, keras.optimizers.Adam(0.02), "sampled", num_sampled=8)
     losses = [float(step(source, decoder_input, target)) for _ in range(60)]
     assert losses[-1] < 0.2 * losses[0]
-    full = float(s2s.masked_loss(target, model.model([source, decoder_input])))
+    full = float(seq2seq.masked_loss(target, model.model([source, decoder_input])))
     assert full < 0.5  # trained on the sampled estimate, the full softmax loss fell too
     with pytest.raises(ValueError, match="softmax"):
-        s2s.make_train_step(model, keras.optimizers.Adam(), "hierarchical")
+        seq2seq.make_train_step(model, keras.optimizers.Adam(), "hierarchical")
     with pytest.raises(ValueError, match="num_sampled"):
-        s2s.make_train_step(model, keras.optimizers.Adam(), "sampled", num_sampled=10**6)
+        seq2seq.make_train_step(model, keras.optimizers.Adam(), "sampled", num_sampled=10**6)
 
 
 def test_bleu_with_several_references():
-    assert s2s.corpus_bleu(["Je suis là."], [["Je suis là."]]) == pytest.approx(100)
+    assert seq2seq.corpus_bleu(["Je suis là."], [["Je suis là."]]) == pytest.approx(100)
     # lower-cased, 13a tokenisation; any one reference of a sentence may match
-    assert s2s.corpus_bleu(["je suis ici .", "Va !"], [["Je suis là.", "Je suis ici."], ["Va !"]]) \
+    assert seq2seq.corpus_bleu(["je suis ici .", "Va !"], [["Je suis là.", "Je suis ici."], ["Va !"]]) \
         == pytest.approx(100)
-    assert s2s.corpus_bleu(["le chien dort dans la maison"], [["je suis là ."]]) < 5
+    assert seq2seq.corpus_bleu(["le chien dort dans la maison"], [["je suis là ."]]) < 5
     with pytest.raises(ValueError):
-        s2s.corpus_bleu(["a"], [["a"], ["b"]])
+        seq2seq.corpus_bleu(["a"], [["a"], ["b"]])
     with pytest.raises(ValueError):
-        s2s.corpus_bleu(["a"], [[]])
+        seq2seq.corpus_bleu(["a"], [[]])
 
 
 def test_detokenize_round_trips_for_bleu(vocabularies):
     text = "C'est à moi."
-    ids = s2s.encode_pairs(vocabularies, [("x", text)]).decoder_target[0].numpy()
+    ids = seq2seq.encode_pairs(vocabularies, [("x", text)]).decoder_target[0].numpy()
     assert vocabularies.decode(ids) == "c'est à moi."
-    assert s2s.corpus_bleu([vocabularies.decode(ids)], [[text]]) == pytest.approx(100)
+    assert seq2seq.corpus_bleu([vocabularies.decode(ids)], [[text]]) == pytest.approx(100)
 
 
 def test_copy_baseline_finds_exact_and_nearest_sources():
-    answers = s2s.nearest_train_translation(PAIRS, ["I am here.", "You are very late!", "Who is that?"])
+    answers = seq2seq.nearest_train_translation(PAIRS, ["I am here.", "You are very late!", "Who is that?"])
     assert answers == ["Je suis là.", "Tu es en retard !", "Qui est-ce ?"]

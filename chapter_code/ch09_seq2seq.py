@@ -1,21 +1,12 @@
-"""English -> French translation with an encoder-decoder: data, models, losses, decoding, BLEU.
+"""An encoder–decoder for machine translation · 机器翻译的编码器-解码器网络: the code the chapter defines and others reuse.
 
-The pieces of chapter 9, each usable on its own:
-
-* a train / validation / test split **grouped by English sentence** (a sentence and all its
-  French translations land in the same part), and the copy-from-train baseline that a leaky
-  split rewards;
-* Keras ``TextVectorization`` vocabularies with ``<go>`` / ``<eos>`` on the French side;
-* ``tf.data`` pipelines, padded or bucketed by length, and their padding fraction;
-* the encoder-decoder of the source's figure 14-15 (the encoder reads the source reversed),
-  with or without Luong attention, and an output layer that also serves the sampled softmax;
-* the masked (target-weighted) loss, the sampled-softmax loss and their training steps;
-* greedy and beam-search decoding that feed the model its own outputs;
-* corpus BLEU with sacreBLEU and several references per sentence.
+Generated from chapters/09_seq2seq.ipynb by tools/export_chapters.py: do not edit.
+Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 """
 
 from __future__ import annotations
 
+# chapters/09_seq2seq.ipynb, cell 4
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .training import book_dataset
+from utils.training import book_dataset
 
 GO, EOS = "<go>", "<eos>"
 PAD_ID, UNK_ID = 0, 1  # TextVectorization's reserved ids: "" (padding) and "[UNK]"
@@ -36,8 +27,6 @@ MAX_BEAM_WIDTH = 256
 
 Pair = tuple[str, str]
 
-
-# ------------------------------------------------------------------------- splits
 
 @dataclass(frozen=True)
 class Split:
@@ -102,8 +91,7 @@ def group_references(pairs: Sequence[Pair]) -> tuple[list[str], list[list[str]]]
     return sources, [references[s] for s in sources]
 
 
-# ------------------------------------------------------------------ tokenisation
-
+# chapters/09_seq2seq.ipynb, cell 7
 def standardize(text: tf.Tensor) -> tf.Tensor:
     """Lower-case, split punctuation off words and cut after apostrophes (j'ai -> j' ai).
 
@@ -124,6 +112,66 @@ def detokenize(tokens: Iterable[str]) -> str:
     return text
 
 
+def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (sacreBLEU, 13a tokenisation, lower-cased) with every reference of each sentence.
+
+    `references[i]` lists all the accepted translations of sentence i (any number >= 1).
+    """
+    import sacrebleu
+
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} reference lists")
+    if not hypotheses or any(len(r) == 0 for r in references):
+        raise ValueError("every sentence needs at least one reference")
+    # sacreBLEU takes reference *streams*: stream k holds the k-th reference of every sentence
+    # (None where a sentence has fewer).
+    depth = max(len(r) for r in references)
+    streams = [[r[k] if k < len(r) else None for r in references] for k in range(depth)]
+    return float(sacrebleu.corpus_bleu(list(hypotheses), streams, lowercase=True, tokenize="13a").score)
+
+
+def nearest_train_translation(train: Sequence[Pair], queries: Sequence[str], chunk: int = 512) -> list[str]:
+    """The copy-from-train baseline: for each query, a French translation of the same English
+    sentence in `train` if there is one, otherwise of the most similar training sentence
+    (tf-idf cosine over words)."""
+    if not train:
+        raise ValueError("no training pairs")
+    translation: dict[str, str] = {}
+    for english, french in train:
+        translation.setdefault(english, french)
+    sources = list(translation)
+    vectorizer = keras.layers.TextVectorization(standardize=standardize, ragged=True)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(sources).batch(4096))
+    size = vectorizer.vocabulary_size()
+    ids = vectorizer(tf.constant(sources))
+    document_frequency = np.bincount(np.unique(np.stack(
+        [ids.value_rowids().numpy(), ids.flat_values.numpy()], 1), axis=0)[:, 1], minlength=size)
+    idf = np.log((1 + len(sources)) / (1 + document_frequency)) + 1  # smooth idf, as in sklearn
+    idf[PAD_ID] = idf[UNK_ID] = 0
+
+    def normalised(texts):
+        """Rows of unit-norm tf-idf vectors, as a SparseTensor (texts, vocabulary)."""
+        ragged = vectorizer(tf.constant(list(texts)))
+        cells, counts = np.unique(np.stack([ragged.value_rowids().numpy(), ragged.flat_values.numpy()], 1),
+                                  axis=0, return_counts=True)
+        values = counts * idf[cells[:, 1]]
+        norms = np.sqrt(np.bincount(cells[:, 0], weights=values ** 2, minlength=len(texts))) + 1e-9
+        return tf.SparseTensor(cells.astype(np.int64), (values / norms[cells[:, 0]]).astype(np.float32),
+                               [len(texts), size])
+
+    train_matrix = normalised(sources)
+    answers = []
+    for start in range(0, len(queries), chunk):
+        batch = list(queries[start:start + chunk])
+        dense = tf.sparse.to_dense(normalised(batch))
+        similarity = tf.sparse.sparse_dense_matmul(train_matrix, dense, adjoint_b=True)  # (train, batch)
+        nearest = tf.argmax(similarity, axis=0).numpy()
+        answers += [translation[q] if q in translation else translation[sources[i]]
+                    for q, i in zip(batch, nearest)]
+    return answers
+
+
+# chapters/09_seq2seq.ipynb, cell 10
 def wrap_target(texts: Sequence[str]) -> list[str]:
     """French sentences as the decoder sees them: '<go> ... <eos>'."""
     return [f"{GO} {text} {EOS}" for text in texts]
@@ -211,73 +259,7 @@ def pad_ragged(ids: tf.RaggedTensor) -> np.ndarray:
     return ids.to_tensor(PAD_ID).numpy().astype(np.int32)
 
 
-# ---------------------------------------------------------------------- datasets
-
-def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[int] | None = None,
-                 shuffle_seed: int | None = None, pad_to_bucket_boundary: bool = False) -> tf.data.Dataset:
-    """Batches ((source, decoder_input), decoder_target), each padded with 0 to its longest row.
-
-    With `bucket_boundaries`, `bucket_by_sequence_length` first groups sentences of similar
-    length (the longer of source and target), so that a batch holds little padding.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    ds = tf.data.Dataset.from_tensor_slices((encoded.source, encoded.decoder_input, encoded.decoder_target))
-    ds = ds.map(lambda s, i, o: (tf.cast(s, tf.int32), tf.cast(i, tf.int32), tf.cast(o, tf.int32)))
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if bucket_boundaries:
-        boundaries = list(bucket_boundaries)
-        if boundaries != sorted(set(boundaries)) or boundaries[0] < 1:
-            raise ValueError(f"bucket boundaries must be increasing positive integers, got {boundaries}")
-        ds = ds.bucket_by_sequence_length(
-            lambda s, i, o: tf.maximum(tf.shape(s)[0], tf.shape(i)[0]),
-            bucket_boundaries=boundaries, bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            pad_to_bucket_boundary=pad_to_bucket_boundary)
-    else:
-        ds = ds.padded_batch(batch_size)
-    return book_dataset(ds.map(lambda s, i, o: ((s, i), o)))
-
-
-def padding_fraction(dataset: tf.data.Dataset) -> float:
-    """Share of the positions of all batches (sources and targets) that are padding."""
-    def count(inputs, target):
-        ids = [inputs[0], target]
-        return (tf.add_n([tf.reduce_sum(tf.cast(x == PAD_ID, tf.int64)) for x in ids]),
-                tf.add_n([tf.size(x, out_type=tf.int64) for x in ids]))
-
-    padded, total = dataset.map(count).reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
-                                              lambda acc, x: (acc[0] + x[0], acc[1] + x[1]))
-    if int(total) == 0:
-        raise ValueError("the dataset is empty")
-    return int(padded) / int(total)
-
-
-# ------------------------------------------------------------------------ models
-
-class LuongAttention(keras.layers.Layer):
-    """Luong's 'general' attention: score(h_t, s_j) = h_t · W s_j, softmax over source positions.
-
-    Returns the context vectors (batch, T, units) and the weights (batch, T, source length);
-    padded source positions (keys_mask False) get weight 0.
-    """
-
-    def __init__(self, units: int, **kwargs):
-        super().__init__(**kwargs)
-        self.key_projection = keras.layers.Dense(units, use_bias=False)
-        self.supports_masking = True
-
-    def call(self, query, keys, keys_mask=None):
-        scores = tf.matmul(query, self.key_projection(keys), transpose_b=True)  # (B, T, S)
-        if keys_mask is not None:
-            scores = tf.where(tf.cast(keys_mask, tf.bool)[:, None, :], scores, NEG_INF)
-        weights = tf.nn.softmax(scores, axis=-1)
-        return tf.matmul(weights, keys), weights
-
-    def compute_mask(self, inputs, previous_mask=None):
-        return previous_mask  # the query's mask carries on to the context
-
-
+# chapters/09_seq2seq.ipynb, cell 13
 class OutputProjection(keras.layers.Layer):
     """Dense layer to the target vocabulary, its kernel stored (vocabulary, units).
 
@@ -366,7 +348,46 @@ class Seq2Seq:
         return self.projection(output), new_state, weights
 
 
-# ------------------------------------------------------------------------ losses
+# chapters/09_seq2seq.ipynb, cell 16
+def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[int] | None = None,
+                 shuffle_seed: int | None = None, pad_to_bucket_boundary: bool = False) -> tf.data.Dataset:
+    """Batches ((source, decoder_input), decoder_target), each padded with 0 to its longest row.
+
+    With `bucket_boundaries`, `bucket_by_sequence_length` first groups sentences of similar
+    length (the longer of source and target), so that a batch holds little padding.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    ds = tf.data.Dataset.from_tensor_slices((encoded.source, encoded.decoder_input, encoded.decoder_target))
+    ds = ds.map(lambda s, i, o: (tf.cast(s, tf.int32), tf.cast(i, tf.int32), tf.cast(o, tf.int32)))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if bucket_boundaries:
+        boundaries = list(bucket_boundaries)
+        if boundaries != sorted(set(boundaries)) or boundaries[0] < 1:
+            raise ValueError(f"bucket boundaries must be increasing positive integers, got {boundaries}")
+        ds = ds.bucket_by_sequence_length(
+            lambda s, i, o: tf.maximum(tf.shape(s)[0], tf.shape(i)[0]),
+            bucket_boundaries=boundaries, bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            pad_to_bucket_boundary=pad_to_bucket_boundary)
+    else:
+        ds = ds.padded_batch(batch_size)
+    return book_dataset(ds.map(lambda s, i, o: ((s, i), o)))
+
+
+def padding_fraction(dataset: tf.data.Dataset) -> float:
+    """Share of the positions of all batches (sources and targets) that are padding."""
+    def count(inputs, target):
+        ids = [inputs[0], target]
+        return (tf.add_n([tf.reduce_sum(tf.cast(x == PAD_ID, tf.int64)) for x in ids]),
+                tf.add_n([tf.size(x, out_type=tf.int64) for x in ids]))
+
+    padded, total = dataset.map(count).reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
+                                              lambda acc, x: (acc[0] + x[0], acc[1] + x[1]))
+    if int(total) == 0:
+        raise ValueError("the dataset is empty")
+    return int(padded) / int(total)
+
 
 def masked_loss(targets: tf.Tensor, logits: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
     """Mean cross-entropy over the real target positions: sum(loss · w) / sum(w).
@@ -476,8 +497,31 @@ def train(seq2seq: Seq2Seq, train_data: tf.data.Dataset, val_data: tf.data.Datas
     return log
 
 
-# ---------------------------------------------------------------------- decoding
+# chapters/09_seq2seq.ipynb, cell 26
+class LuongAttention(keras.layers.Layer):
+    """Luong's 'general' attention: score(h_t, s_j) = h_t · W s_j, softmax over source positions.
 
+    Returns the context vectors (batch, T, units) and the weights (batch, T, source length);
+    padded source positions (keys_mask False) get weight 0.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.key_projection = keras.layers.Dense(units, use_bias=False)
+        self.supports_masking = True
+
+    def call(self, query, keys, keys_mask=None):
+        scores = tf.matmul(query, self.key_projection(keys), transpose_b=True)  # (B, T, S)
+        if keys_mask is not None:
+            scores = tf.where(tf.cast(keys_mask, tf.bool)[:, None, :], scores, NEG_INF)
+        weights = tf.nn.softmax(scores, axis=-1)
+        return tf.matmul(weights, keys), weights
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return previous_mask  # the query's mask carries on to the context
+
+
+# chapters/09_seq2seq.ipynb, cell 31
 def _forbidden_bias(seq2seq: Seq2Seq, go_id: int) -> tf.Tensor:
     """-inf for the ids a translation never contains: padding, unknown word, <go>."""
     bias = np.zeros(seq2seq.projection.vocabulary_size, np.float32)
@@ -674,64 +718,3 @@ def attention_weights(seq2seq: Seq2Seq, source_ids: Sequence[int], output_ids: S
     decoder_input = _check_ids("go_id and output_ids", [go_id, *output_ids],
                                seq2seq.projection.vocabulary_size, ndim=1)[None]
     return seq2seq.attention_model([source, decoder_input], training=False).numpy()[0]
-
-
-# -------------------------------------------------------------------------- BLEU
-
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> float:
-    """Corpus BLEU (sacreBLEU, 13a tokenisation, lower-cased) with every reference of each sentence.
-
-    `references[i]` lists all the accepted translations of sentence i (any number >= 1).
-    """
-    import sacrebleu
-
-    if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} reference lists")
-    if not hypotheses or any(len(r) == 0 for r in references):
-        raise ValueError("every sentence needs at least one reference")
-    # sacreBLEU takes reference *streams*: stream k holds the k-th reference of every sentence
-    # (None where a sentence has fewer).
-    depth = max(len(r) for r in references)
-    streams = [[r[k] if k < len(r) else None for r in references] for k in range(depth)]
-    return float(sacrebleu.corpus_bleu(list(hypotheses), streams, lowercase=True, tokenize="13a").score)
-
-
-def nearest_train_translation(train: Sequence[Pair], queries: Sequence[str], chunk: int = 512) -> list[str]:
-    """The copy-from-train baseline: for each query, a French translation of the same English
-    sentence in `train` if there is one, otherwise of the most similar training sentence
-    (tf-idf cosine over words)."""
-    if not train:
-        raise ValueError("no training pairs")
-    translation: dict[str, str] = {}
-    for english, french in train:
-        translation.setdefault(english, french)
-    sources = list(translation)
-    vectorizer = keras.layers.TextVectorization(standardize=standardize, ragged=True)
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(sources).batch(4096))
-    size = vectorizer.vocabulary_size()
-    ids = vectorizer(tf.constant(sources))
-    document_frequency = np.bincount(np.unique(np.stack(
-        [ids.value_rowids().numpy(), ids.flat_values.numpy()], 1), axis=0)[:, 1], minlength=size)
-    idf = np.log((1 + len(sources)) / (1 + document_frequency)) + 1  # smooth idf, as in sklearn
-    idf[PAD_ID] = idf[UNK_ID] = 0
-
-    def normalised(texts):
-        """Rows of unit-norm tf-idf vectors, as a SparseTensor (texts, vocabulary)."""
-        ragged = vectorizer(tf.constant(list(texts)))
-        cells, counts = np.unique(np.stack([ragged.value_rowids().numpy(), ragged.flat_values.numpy()], 1),
-                                  axis=0, return_counts=True)
-        values = counts * idf[cells[:, 1]]
-        norms = np.sqrt(np.bincount(cells[:, 0], weights=values ** 2, minlength=len(texts))) + 1e-9
-        return tf.SparseTensor(cells.astype(np.int64), (values / norms[cells[:, 0]]).astype(np.float32),
-                               [len(texts), size])
-
-    train_matrix = normalised(sources)
-    answers = []
-    for start in range(0, len(queries), chunk):
-        batch = list(queries[start:start + chunk])
-        dense = tf.sparse.to_dense(normalised(batch))
-        similarity = tf.sparse.sparse_dense_matmul(train_matrix, dense, adjoint_b=True)  # (train, batch)
-        nearest = tf.argmax(similarity, axis=0).numpy()
-        answers += [translation[q] if q in translation else translation[sources[i]]
-                    for q, i in zip(batch, nearest)]
-    return answers
