@@ -130,6 +130,37 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) 
     return float(sacrebleu.corpus_bleu(list(hypotheses), streams, lowercase=True, tokenize="13a").score)
 
 
+def paired_bootstrap_bleu(hypotheses_a: Sequence[str], hypotheses_b: Sequence[str],
+                          references: Sequence[Sequence[str]], resamples: int = 1000,
+                          seed: int = 0) -> tuple[float, float, float]:
+    """Corpus BLEU of system a minus system b, and a 95 % interval for it.
+
+    Paired bootstrap resampling (Koehn 2004): the test sentences are drawn with replacement
+    `resamples` times and both systems are scored on each draw. The interval covers the test
+    set's sampling only, not the spread between training runs.
+    """
+    from sacrebleu.metrics import BLEU
+
+    if not len(hypotheses_a) == len(hypotheses_b) == len(references):
+        raise ValueError("both systems need one hypothesis per reference list")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    depth = max(len(r) for r in references)
+    streams = [[r[k] if k < len(r) else None for r in references] for k in range(depth)]
+    metric = BLEU(lowercase=True, tokenize="13a")
+    # per sentence: lengths and n-gram matches/totals, which add up over any resample
+    stats = [np.array(metric._extract_corpus_statistics(list(h), streams), dtype=np.int64)
+             for h in (hypotheses_a, hypotheses_b)]
+
+    def score(rows):
+        return metric._compute_score_from_stats(rows.sum(axis=0).tolist()).score
+
+    draws = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
+    differences = np.array([score(stats[0][d]) - score(stats[1][d]) for d in draws])
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return score(stats[0]) - score(stats[1]), float(low), float(high)
+
+
 def nearest_train_translation(train: Sequence[Pair], queries: Sequence[str], chunk: int = 512) -> list[str]:
     """The copy-from-train baseline: for each query, a French translation of the same English
     sentence in `train` if there is one, otherwise of the most similar training sentence
@@ -350,11 +381,14 @@ class Seq2Seq:
 
 # chapters/09_seq2seq.ipynb, cell 16
 def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[int] | None = None,
-                 shuffle_seed: int | None = None, pad_to_bucket_boundary: bool = False) -> tf.data.Dataset:
+                 shuffle_seed: int | None = None, fixed_shapes: bool = False) -> tf.data.Dataset:
     """Batches ((source, decoder_input), decoder_target), each padded with 0 to its longest row.
 
     With `bucket_boundaries`, `bucket_by_sequence_length` first groups sentences of similar
     length (the longer of source and target), so that a batch holds little padding.
+    With `fixed_shapes` as well, all the batches of a bucket have one shape: rows padded to the
+    bucket's limit, and `batch_size` rows (a bucket's last batch is filled with rows of padding,
+    which the loss weighs 0). XLA compiles a program per input shape: one per bucket then.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -362,14 +396,22 @@ def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[
     ds = ds.map(lambda s, i, o: (tf.cast(s, tf.int32), tf.cast(i, tf.int32), tf.cast(o, tf.int32)))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if fixed_shapes and not bucket_boundaries:
+        raise ValueError("fixed_shapes needs bucket_boundaries")
     if bucket_boundaries:
         boundaries = list(bucket_boundaries)
         if boundaries != sorted(set(boundaries)) or boundaries[0] < 1:
             raise ValueError(f"bucket boundaries must be increasing positive integers, got {boundaries}")
+        if fixed_shapes:  # the last bucket needs a limit too: the longest sentence
+            longest = max(int(tf.reduce_max(x.row_lengths())) for x in (encoded.source, encoded.decoder_input))
+            boundaries += [longest + 1] if longest >= boundaries[-1] else []
         ds = ds.bucket_by_sequence_length(
             lambda s, i, o: tf.maximum(tf.shape(s)[0], tf.shape(i)[0]),
             bucket_boundaries=boundaries, bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            pad_to_bucket_boundary=pad_to_bucket_boundary)
+            pad_to_bucket_boundary=fixed_shapes)
+        if fixed_shapes:
+            ds = ds.map(lambda s, i, o: tuple(tf.pad(x, [[0, batch_size - tf.shape(x)[0]], [0, 0]])
+                                              for x in (s, i, o)))
     else:
         ds = ds.padded_batch(batch_size)
     return book_dataset(ds.map(lambda s, i, o: ((s, i), o)))
@@ -417,34 +459,87 @@ def sampled_loss(projection: OutputProjection, features: tf.Tensor, targets: tf.
     return tf.reduce_mean(losses)
 
 
+def draw_candidates(targets: tf.Tensor, num_sampled: int, vocabulary_size: int,
+                    seed: int | None = None) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The sampled softmax's draw: `num_sampled` distinct words from the log-uniform (Zipf)
+    distribution, the expected count of each target word (shaped like `targets`) and of each
+    candidate. TensorFlow's sampler has no XLA kernel, so the compiled step takes the draw as input.
+    """
+    labels = tf.reshape(tf.cast(targets, tf.int64), [-1, 1])
+    candidates, true_expected, sampled_expected = tf.random.log_uniform_candidate_sampler(
+        labels, num_true=1, num_sampled=num_sampled, unique=True, range_max=vocabulary_size, seed=seed)
+    return tf.cast(candidates, tf.int32), tf.reshape(true_expected, tf.shape(targets)), sampled_expected
+
+
+def sampled_loss_given(projection: OutputProjection, features: tf.Tensor, targets: tf.Tensor,
+                       candidates: tf.Tensor, true_expected: tf.Tensor, sampled_expected: tf.Tensor) -> tf.Tensor:
+    """`sampled_loss` for a given draw (`draw_candidates`), written out with static shapes.
+
+    What `tf.nn.sampled_softmax_loss` computes: the logits of the true word and of the candidates,
+    each minus the log of its expected count, a candidate equal to the true word (an accidental
+    hit) removed, and the cross-entropy of the true word among them. Every position is scored and
+    padding weighs 0 (no boolean mask, whose size is unknown until run time), so XLA compiles it.
+    """
+    flat = tf.reshape(features, [-1, tf.shape(features)[-1]])
+    labels = tf.reshape(targets, [-1])
+    weights = tf.cast(tf.not_equal(labels, PAD_ID), flat.dtype)
+    true_logits = (tf.reduce_sum(tf.gather(projection.kernel, labels) * flat, axis=-1)
+                   + tf.gather(projection.bias, labels) - tf.math.log(tf.reshape(true_expected, [-1])))
+    sampled_logits = (tf.matmul(flat, tf.gather(projection.kernel, candidates), transpose_b=True)
+                      + tf.gather(projection.bias, candidates) - tf.math.log(sampled_expected))
+    sampled_logits = tf.where(tf.equal(labels[:, None], candidates[None, :]), flat.dtype.min, sampled_logits)
+    logits = tf.concat([true_logits[:, None], sampled_logits], axis=1)
+    losses = tf.reduce_logsumexp(logits, axis=1) - true_logits
+    return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+
 def make_train_step(seq2seq: Seq2Seq, optimizer: keras.optimizers.Optimizer, softmax: str = "full",
-                    num_sampled: int = 512, jit_compile: bool = False) -> Callable:
+                    num_sampled: int = 512, jit_compile: bool = True, update: bool = True) -> Callable:
     """A compiled training step `step(source, decoder_input, decoder_target) -> loss`.
 
-    softmax="full" scores every word of the vocabulary; "sampled" uses `sampled_loss`.
-    XLA is off by default, an exception to the book's policy: the sampled loss's candidate
-    sampler (LogUniformCandidateSampler) has no XLA kernel.
+    softmax="full" scores every word of the vocabulary; "sampled" uses the sampled softmax.
+    With `jit_compile` (the book's policy) XLA compiles the step; the sampled softmax's candidates
+    are then drawn outside it (`draw_candidates`) and scored by `sampled_loss_given`. Without
+    it, the step is a plain graph that calls `sampled_loss`. `update=False` computes the loss and
+    the gradients and applies nothing: it times the optimizer's share of a step.
     """
     if softmax not in ("full", "sampled"):
         raise ValueError(f"softmax must be 'full' or 'sampled', not {softmax!r}")
-    if softmax == "sampled" and not 0 < num_sampled < seq2seq.projection.vocabulary_size:
+    vocabulary_size = seq2seq.projection.vocabulary_size
+    if softmax == "sampled" and not 0 < num_sampled < vocabulary_size:
         raise ValueError(f"num_sampled must be in 1..vocabulary size - 1, got {num_sampled}")
     variables = seq2seq.trainable_variables
     optimizer.build(variables)
     spec = tf.TensorSpec((None, None), tf.int32)
 
-    @tf.function(input_signature=[spec, spec, spec], jit_compile=jit_compile)
-    def step(source, decoder_input, decoder_target):
+    def loss_and_update(source, decoder_input, decoder_target, draw=None):
         with tf.GradientTape() as tape:
             if softmax == "full":
                 loss = masked_loss(decoder_target, seq2seq.model([source, decoder_input], training=True))
-            else:
+            elif draw is None:
                 features = seq2seq.features_model([source, decoder_input], training=True)
                 loss = sampled_loss(seq2seq.projection, features, decoder_target, num_sampled)
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            else:
+                features = seq2seq.features_model([source, decoder_input], training=True)
+                loss = sampled_loss_given(seq2seq.projection, features, decoder_target, *draw)
+        gradients = tape.gradient(loss, variables)
+        if update:
+            optimizer.apply_gradients(zip(gradients, variables))
+        else:  # use every gradient, or the compiler would skip computing them
+            used = [tf.reduce_sum(g.values if isinstance(g, tf.IndexedSlices) else g) for g in gradients]
+            loss += 0.0 * tf.add_n(used)
         return loss
 
-    return step
+    if softmax == "sampled" and jit_compile:
+        compiled = tf.function(lambda s, i, o, *draw: loss_and_update(s, i, o, draw), jit_compile=True)
+
+        @tf.function(input_signature=[spec, spec, spec])
+        def step(source, decoder_input, decoder_target):
+            return compiled(source, decoder_input, decoder_target,
+                            *draw_candidates(decoder_target, num_sampled, vocabulary_size))
+
+        return step
+    return tf.function(loss_and_update, input_signature=[spec, spec, spec], jit_compile=jit_compile)
 
 
 def evaluate_loss(seq2seq: Seq2Seq, dataset: tf.data.Dataset) -> float:
@@ -476,15 +571,17 @@ class TrainingLog:
 
 def train(seq2seq: Seq2Seq, train_data: tf.data.Dataset, val_data: tf.data.Dataset, epochs: int,
           learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 2e-3,
-          softmax: str = "sampled", num_sampled: int = 512, clipnorm: float = 5.0) -> TrainingLog:
+          softmax: str = "sampled", num_sampled: int = 512, clipnorm: float = 5.0,
+          jit_compile: bool = True) -> TrainingLog:
     """Adam for `epochs` passes over `train_data`; validation loss (full softmax) after each.
 
-    `learning_rate` is a number or a Keras schedule (counted in steps).
+    `learning_rate` is a number or a Keras schedule (counted in steps). An epoch's seconds
+    include XLA's compilations for the batch shapes met first in that epoch.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     optimizer = keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
-    step = make_train_step(seq2seq, optimizer, softmax, num_sampled)
+    step = make_train_step(seq2seq, optimizer, softmax, num_sampled, jit_compile)
     log = TrainingLog()
     for _ in range(epochs):
         start, losses = time.perf_counter(), []
@@ -497,7 +594,7 @@ def train(seq2seq: Seq2Seq, train_data: tf.data.Dataset, val_data: tf.data.Datas
     return log
 
 
-# chapters/09_seq2seq.ipynb, cell 26
+# chapters/09_seq2seq.ipynb, cell 27
 class LuongAttention(keras.layers.Layer):
     """Luong's 'general' attention: score(h_t, s_j) = h_t · W s_j, softmax over source positions.
 
@@ -521,7 +618,7 @@ class LuongAttention(keras.layers.Layer):
         return previous_mask  # the query's mask carries on to the context
 
 
-# chapters/09_seq2seq.ipynb, cell 31
+# chapters/09_seq2seq.ipynb, cell 37
 def _forbidden_bias(seq2seq: Seq2Seq, go_id: int) -> tf.Tensor:
     """-inf for the ids a translation never contains: padding, unknown word, <go>."""
     bias = np.zeros(seq2seq.projection.vocabulary_size, np.float32)

@@ -210,3 +210,65 @@ def test_detokenize_round_trips_for_bleu(vocabularies):
 def test_copy_baseline_finds_exact_and_nearest_sources():
     answers = seq2seq.nearest_train_translation(PAIRS, ["I am here.", "You are very late!", "Who is that?"])
     assert answers == ["Je suis là.", "Tu es en retard !", "Qui est-ce ?"]
+
+
+def test_written_out_sampled_loss_is_tensorflows_for_the_same_draw(vocabularies, batch):
+    source, decoder_input, target = batch
+    keras.utils.set_random_seed(3)
+    model = seq2seq.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 8, 16, attention=True)
+    features = model.features_model([source, decoder_input])
+    # with most of the small vocabulary drawn, some candidates hit the true word: they must be removed
+    draw = seq2seq.draw_candidates(target, vocabularies.target_size - 4, vocabularies.target_size, seed=1)
+    assert draw[1].shape == target.shape
+    real = tf.not_equal(target, 0)
+    labels = tf.cast(tf.boolean_mask(target, real), tf.int32)
+    assert bool(tf.reduce_any(tf.equal(labels[:, None], draw[0][None, :])))
+    ours = float(seq2seq.sampled_loss_given(model.projection, features, target, *draw))
+    theirs = tf.nn.sampled_softmax_loss(
+        weights=model.projection.kernel, biases=model.projection.bias,
+        labels=tf.cast(labels, tf.int64)[:, None], inputs=tf.boolean_mask(features, real),
+        num_sampled=vocabularies.target_size - 4, num_classes=vocabularies.target_size,
+        sampled_values=(tf.cast(draw[0], tf.int64), tf.boolean_mask(draw[1], real)[:, None], draw[2]))
+    assert ours == pytest.approx(float(tf.reduce_mean(theirs)), rel=1e-5)
+
+
+def test_fixed_shapes_give_one_shape_per_bucket_and_weightless_padding_rows(vocabularies):
+    pairs = [(" ".join(["go"] * n), " ".join(["va"] * m)) for n, m in [(1, 2), (2, 1), (7, 8), (9, 7), (3, 3)] * 5]
+    encoded = seq2seq.encode_pairs(vocabularies, pairs)
+    batches = list(seq2seq.make_dataset(encoded, 4, bucket_boundaries=[4], fixed_shapes=True))
+    shapes = {(tuple(s.shape), tuple(i.shape), tuple(o.shape)) for (s, i), o in batches}
+    # two buckets: length < 4 (padded to 3) and 4 .. the longest (9 English words), padded to 9
+    assert shapes == {((4, 3), (4, 3), (4, 3)), ((4, 9), (4, 9), (4, 9))}
+    rows = sum(int(tf.reduce_sum(tf.cast(tf.reduce_any(o != 0, axis=1), tf.int32))) for _, o in batches)
+    assert rows == len(pairs)  # the added rows are all padding, so the loss weighs them 0
+    with pytest.raises(ValueError, match="fixed_shapes"):
+        seq2seq.make_dataset(encoded, 4, fixed_shapes=True)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_both_steps_learn_and_update_false_changes_nothing(vocabularies, batch, jit_compile):
+    source, decoder_input, target = batch
+    keras.utils.set_random_seed(2)
+    model = seq2seq.Seq2Seq(vocabularies.source_size, vocabularies.target_size, 16, 32, attention=True)
+    frozen = seq2seq.make_train_step(model, keras.optimizers.Adam(0.02), "sampled", num_sampled=8,
+                                     jit_compile=jit_compile, update=False)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    frozen(source, decoder_input, target)
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.trainable_variables))
+    step = seq2seq.make_train_step(model, keras.optimizers.Adam(0.02), "sampled", num_sampled=8,
+                                   jit_compile=jit_compile)
+    losses = [float(step(source, decoder_input, target)) for _ in range(40)]
+    assert losses[-1] < 0.3 * losses[0]
+
+
+def test_paired_bootstrap_bleu():
+    references = [["je suis là ."], ["il est parti ."], ["va !"], ["nous avons gagné ."]] * 5
+    good = [r[0] for r in references]
+    poor = ["je suis ici .", "il part .", "allez !", "on a gagné ."] * 5
+    same = seq2seq.paired_bootstrap_bleu(good, good, references, resamples=50)
+    assert same == (0.0, 0.0, 0.0)
+    gain, low, high = seq2seq.paired_bootstrap_bleu(good, poor, references, resamples=200)
+    assert gain == pytest.approx(seq2seq.corpus_bleu(good, references) - seq2seq.corpus_bleu(poor, references))
+    assert 0 < low <= gain <= high
+    with pytest.raises(ValueError):
+        seq2seq.paired_bootstrap_bleu(good, poor[:3], references)
