@@ -245,6 +245,25 @@ def test_fixed_shapes_give_one_shape_per_bucket_and_weightless_padding_rows(voca
         seq2seq.make_dataset(encoded, 4, fixed_shapes=True)
 
 
+@pytest.mark.parametrize("buckets", [None, [3, 5]])
+def test_every_pair_comes_out_once_padded_to_its_batch(vocabularies, buckets):
+    """The pipeline gathers rows by sentence number: each pair appears exactly once, whole, and a
+    batch is as wide as its longest source (sources) and its longest target (decoder sides)."""
+    encoded = seq2seq.encode_pairs(vocabularies, PAIRS)
+    expected = sorted((tuple(encoded.source[k].numpy()), tuple(encoded.decoder_input[k].numpy()),
+                       tuple(encoded.decoder_target[k].numpy())) for k in range(len(encoded)))
+    seen = []
+    for (source, decoder_input), target in seq2seq.make_dataset(encoded, 4, buckets, shuffle_seed=3):
+        source, decoder_input, target = source.numpy(), decoder_input.numpy(), target.numpy()
+        assert source.dtype == decoder_input.dtype == target.dtype == np.int32
+        source_lengths, target_lengths = (source != 0).sum(1), (target != 0).sum(1)
+        assert source.shape[1] == source_lengths.max() and target.shape[1] == target_lengths.max()
+        assert decoder_input.shape == target.shape
+        seen += [(tuple(s[:n]), tuple(i[:m]), tuple(o[:m]))
+                 for s, i, o, n, m in zip(source, decoder_input, target, source_lengths, target_lengths)]
+    assert sorted(seen) == expected
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_both_steps_learn_and_update_false_changes_nothing(vocabularies, batch, jit_compile):
     source, decoder_input, target = batch
