@@ -76,7 +76,7 @@ execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full);
 reproduce: $(STAMP)  ## run committed notebooks again (full profile, nothing stored); compare their figures
 	$(PY) -m utils.freshness reproduce $(NB)
 
-bench: $(BENCH_STAMP)  ## benchmarks (about 17 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
+bench: $(BENCH_STAMP)  ## benchmarks (about 12 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run
 
 serve:  ## serve the built site on 127.0.0.1

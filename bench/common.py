@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
+
 from utils.paths import REPO_ROOT
 from utils.timing import Contender, alternate, cpu_model  # noqa: F401  (the benchmarks' timer is the chapters')
 
@@ -64,6 +66,35 @@ def spread(values: Iterable[float]) -> tuple[float, float]:
     """(min, max): printed beside a median so that a reader sees how noisy it was."""
     values = list(values)
     return min(values), max(values)
+
+
+def paired_ratio(numerators: Sequence[float], denominators: Sequence[float], resamples: int = 2000,
+                 level: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """The median of per-turn ratios numerators[i] / denominators[i] and its bootstrap interval.
+
+    Turn i of two contenders ran back to back (``alternate``), so their ratio cancels the load the
+    machine had during that turn; resampling the turns gives a percentile interval of the median.
+    """
+    a, b = np.asarray(numerators, float), np.asarray(denominators, float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError("paired_ratio needs two equally long, non-empty sequences")
+    if not 0 < level < 1 or resamples < 1:
+        raise ValueError("level must be in (0, 1) and resamples >= 1")
+    ratios = a / b
+    picks = np.random.default_rng(seed).integers(0, len(ratios), (resamples, len(ratios)))
+    medians = np.median(ratios[picks], axis=1)
+    tail = 100 * (1 - level) / 2
+    return {"median": float(np.median(ratios)), "low": float(np.percentile(medians, tail)),
+            "high": float(np.percentile(medians, 100 - tail))}
+
+
+def verdict(ratio: dict[str, float], faster: str = "faster", slower: str = "slower") -> str:
+    """What an interval of a ratio (above 1: the first contender is faster) lets one say."""
+    if ratio["low"] > 1:
+        return faster
+    if ratio["high"] < 1:
+        return slower
+    return "no measurable difference"
 
 
 # ----------------------------------------------------------------------------- output

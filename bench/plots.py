@@ -83,17 +83,18 @@ def draw_throughput(record: dict, results: Path, out: Path) -> Path:
         labels = [r["variant"].replace("Keras: ", "") for r in rows]
         rates = [r["samples_per_s"] for r in rows]
         errors = [[r["samples_per_s"] - r["min"] for r in rows], [r["max"] - r["samples_per_s"] for r in rows]]
-        colors = ["tab:orange" if r["framework"] == "pytorch" else
-                  "tab:blue" if r["stock_layer"] else "tab:cyan" for r in rows]
+        colors = [{"pytorch-eager": "tab:orange", "pytorch-compiled": "tab:red", "keras-book": "tab:green",
+                   "keras-stock": "tab:blue"}.get(r["kind"], "tab:cyan") for r in rows]
         ax.barh(range(len(rows)), rates, xerr=errors, color=colors, capsize=2)
         ax.set_yticks(range(len(rows)), labels, fontsize=7)
         ax.invert_yaxis()
-        torch_rate = next((r["samples_per_s"] for r in rows if r["framework"] == "pytorch"), None)
+        torch_rate = max((r["samples_per_s"] for r in rows if r["framework"] == "pytorch"), default=None)
         if torch_rate:
-            ax.axvline(torch_rate, color="tab:orange", linestyle="--", linewidth=1)
+            ax.axvline(torch_rate, color="tab:red", linestyle="--", linewidth=1)
         ax.set_title(f"{CELL_NAMES[cell]}(150): training samples / s (median, min–max)", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    axes[-1].set_xlabel("samples / s (blue: stock Keras layer, cyan: custom layer, orange: PyTorch)", fontsize=8)
+    axes[-1].set_xlabel("samples / s (green: the book's settings, blue: stock Keras, cyan: custom layer,\n"
+                        "orange: PyTorch eager, red: torch.compile; dashed: the best PyTorch)", fontsize=8)
     fig.tight_layout()
     return _save(fig, out / "throughput.png", results)
 
@@ -107,7 +108,10 @@ def draw_projection(record: dict, results: Path, out: Path) -> Path:
     left.set_xscale("log"); left.set_yscale("log")
     left.set_xlabel("sequence length (steps)"); left.set_ylabel("s / 1,000 training iterations")
     left.legend(fontsize=8)
-    right.plot(lengths, [summary[str(n)]["projection_speed_ratio"] for n in lengths], "o-", color="tab:purple")
+    ratios = [summary[str(n)]["projection_speed_ratio"] for n in lengths]
+    errors = [[r - summary[str(n)].get("ratio_low", r) for r, n in zip(ratios, lengths)],
+              [summary[str(n)].get("ratio_high", r) - r for r, n in zip(ratios, lengths)]]
+    right.errorbar(lengths, ratios, yerr=errors, fmt="o-", color="tab:purple", capsize=3)
     right.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     right.set_xscale("log"); right.set_xlabel("sequence length (steps)")
     right.set_ylabel("projection time / stacked time")
@@ -140,16 +144,18 @@ def draw_time_to_accuracy(record: dict, results: Path, out: Path) -> Path:
 def draw_sampled_softmax(record: dict, results: Path, out: Path) -> Path:
     summary = record["summary"]
     vocabularies = sorted(int(k) for k in summary)
-    fig, ax = _figure(6.0, 3.0)
-    width = 0.38
+    fig, ax = _figure(6.5, 3.0)
+    width = 0.2
     positions = range(len(vocabularies))
-    full = [summary[str(v)]["full_ms"] for v in vocabularies]
-    sampled = [summary[str(v)]["sampled_ms"] for v in vocabularies]
-    ax.bar([p - width / 2 for p in positions], full, width, label="full softmax", color="tab:red")
-    ax.bar([p + width / 2 for p in positions], sampled, width, label="sampled softmax", color="tab:blue")
+    bars = (("full_ms", "full softmax, Adam", "tab:red"), ("sampled_ms", "sampled softmax, Adam", "tab:blue"),
+            ("full_sgd_ms", "full softmax, SGD", "salmon"), ("sampled_sgd_ms", "sampled softmax, SGD", "lightblue"))
+    for k, (key, label, color) in enumerate(bars):
+        ax.bar([p + (k - 1.5) * width for p in positions], [summary[str(v)][key] for v in vocabularies], width,
+               label=label, color=color)
     for p, v in zip(positions, vocabularies):
-        ax.annotate(f"{summary[str(v)]['speedup']:.1f}×", (p, max(full[p], sampled[p])), ha="center",
-                    va="bottom", fontsize=8)
+        top = max(summary[str(v)][key] for key, _, _ in bars)
+        ax.annotate(f"{summary[str(v)]['speedup']['median']:.1f}× (Adam)", (p, top), ha="center", va="bottom",
+                    fontsize=8)
     ax.set_xticks(list(positions), [f"{v:,}" for v in vocabularies])
     ax.set_xlabel("vocabulary size"); ax.set_ylabel("ms / training step (median)")
     ax.margins(y=0.15)

@@ -4,8 +4,9 @@ A GRU decoder-like step: target-side token ids (batch 64, 10 steps) -> Embedding
 -> GRU(256, every step) -> output layer over the vocabulary, Adam. The full loss computes
 all ``vocab`` logits of every step; the sampled loss computes the true class and 64 classes
 drawn from a log-uniform (Zipf) distribution. Both steps update every variable with Adam,
-including its dense update of the whole output matrix, so the speed-up is what a training
-loop gets, not what the loss alone gets.
+including its dense update of the whole output and embedding matrices, so the speed-up is what
+a training loop gets, not what the loss alone gets. The same two steps with plain SGD, which
+updates only the rows a sparse gradient touches, measure what Adam's dense updates cost.
 
     python -m bench.sampled_softmax [--tiny] [--out DIR]
 """
@@ -23,12 +24,14 @@ from bench.common import (
     bench_main,
     format_table,
     log,
+    paired_ratio,
     quiet_tensorflow,
     spread,
     write_results,
 )
 
 LOSSES = ("full", "sampled")
+OPTIMIZERS = ("adam", "sgd")
 
 
 class Decoder:
@@ -53,14 +56,17 @@ class Decoder:
         return [*self.embedding.trainable_weights, *self.gru.trainable_weights, self.out_weights, self.out_biases]
 
 
-def make_step(decoder: Decoder, loss: str, num_sampled: int):
-    """A compiled training step (tokens, targets) -> loss, for the full or the sampled softmax."""
+def make_step(decoder: Decoder, loss: str, num_sampled: int, optimizer: str = "adam"):
+    """A compiled training step (tokens, targets) -> loss, for the full or the sampled softmax,
+    with Adam (dense moment updates of every row) or SGD (sparse gradients update touched rows)."""
     import keras
     import tensorflow as tf
 
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
-    optimizer = keras.optimizers.Adam(1e-3)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    optimizer = keras.optimizers.Adam(1e-3) if optimizer == "adam" else keras.optimizers.SGD(1e-3)
 
     @tf.function
     def step(tokens, targets):
@@ -83,9 +89,9 @@ def make_step(decoder: Decoder, loss: str, num_sampled: int):
 
 
 def loss_contender(loss: str, vocab: int, batch: int, steps: int, units: int, num_sampled: int,
-                   iterations: int, seed: int = 0) -> Contender:
+                   iterations: int, seed: int = 0, optimizer: str = "adam") -> Contender:
     decoder = Decoder(vocab, units, seed)
-    step = make_step(decoder, loss, num_sampled)
+    step = make_step(decoder, loss, num_sampled, optimizer)
     rng = np.random.default_rng(seed)
     # Zipf-like token ids, as text has (and as the sampler assumes).
     tokens = np.minimum(rng.zipf(1.2, (iterations, batch, steps + 1)) - 1, vocab - 1).astype(np.int32)
@@ -97,7 +103,7 @@ def loss_contender(loss: str, vocab: int, batch: int, steps: int, units: int, nu
         float(value)
         return iterations
 
-    return Contender(loss, run)
+    return Contender(loss if optimizer == "adam" else f"{loss}, {optimizer}", run)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -108,27 +114,43 @@ def run(tiny: bool, out: Path) -> dict[str, Any]:
     quiet_tensorflow()
     if tiny:
         settings = {"vocabularies": [200], "batch": 4, "steps": 3, "units": 8, "num_sampled": 5,
-                    "repeats": 1, "iterations": 2}
+                    "repeats": 2, "iterations": 2}
     else:
         settings = {"vocabularies": [5000, 20000, 50000], "batch": 64, "steps": 10, "units": 256,
-                    "num_sampled": 64, "repeats": 5, "iterations": 5}
+                    "num_sampled": 64, "repeats": 9, "iterations": 5}
     rows, summary = [], {}
     for vocab in settings["vocabularies"]:
-        contenders = [loss_contender(loss, vocab, settings["batch"], settings["steps"], settings["units"],
-                                     settings["num_sampled"], settings["iterations"]) for loss in LOSSES]
+        contenders = {(loss, optimizer): loss_contender(loss, vocab, settings["batch"], settings["steps"],
+                                                        settings["units"], settings["num_sampled"],
+                                                        settings["iterations"], optimizer=optimizer)
+                      for optimizer in OPTIMIZERS for loss in LOSSES}
         log(f"sampled softmax: vocabulary {vocab}, {settings['repeats']} repeats of {settings['iterations']} steps")
-        alternate(contenders, settings["repeats"], progress=log)
-        ms = {c.name: 1000 * c.median_seconds / settings["iterations"] for c in contenders}
-        for contender in contenders:
+        alternate(list(contenders.values()), settings["repeats"], progress=log)
+        ms = {key: 1000 * c.median_seconds / settings["iterations"] for key, c in contenders.items()}
+        for (loss, optimizer), contender in contenders.items():
             low, high = spread(1000 * s / settings["iterations"] for s in contender.seconds)
-            rows.append({"vocabulary": vocab, "loss": contender.name, "ms_per_step": ms[contender.name],
+            rows.append({"vocabulary": vocab, "loss": loss, "optimizer": optimizer, "ms_per_step": ms[loss, optimizer],
                          "min": low, "max": high, "setup_s": contender.setup_seconds})
-        summary[str(vocab)] = {"full_ms": ms["full"], "sampled_ms": ms["sampled"], "speedup": ms["full"] / ms["sampled"]}
-    settings.update({"model": "Embedding -> GRU (every step) -> output layer over the vocabulary, Adam 1e-3",
-                     "speedup": "full-softmax step time / sampled-softmax step time"})
+        seconds = {key: c.seconds for key, c in contenders.items()}
+        summary[str(vocab)] = {
+            "full_ms": ms["full", "adam"], "sampled_ms": ms["sampled", "adam"],
+            "full_sgd_ms": ms["full", "sgd"], "sampled_sgd_ms": ms["sampled", "sgd"],
+            # time ratios over paired turns: above 1, the second step is faster
+            "speedup": paired_ratio(seconds["full", "adam"], seconds["sampled", "adam"]),
+            "speedup_sgd": paired_ratio(seconds["full", "sgd"], seconds["sampled", "sgd"]),
+            "adam_over_sgd_full": paired_ratio(seconds["full", "adam"], seconds["full", "sgd"]),
+            "adam_over_sgd_sampled": paired_ratio(seconds["sampled", "adam"], seconds["sampled", "sgd"]),
+        }
+    settings.update({"model": "Embedding -> GRU (every step) -> output layer over the vocabulary, Adam 1e-3 "
+                              "(and SGD 1e-3 to isolate Adam's dense updates)",
+                     "speedup": "full-softmax step time / sampled-softmax step time, median of per-turn ratios "
+                                "with a 95 % bootstrap interval over turns"})
     path = write_results("sampled_softmax", out, tiny=tiny, settings=settings, rows=rows, summary=summary)
-    print(format_table(["vocabulary", "full ms/step", "sampled ms/step", "speed-up"],
-                       [[int(k), v["full_ms"], v["sampled_ms"], v["speedup"]] for k, v in summary.items()]))
+    print(format_table(["vocabulary", "full ms", "sampled ms", "speed-up", "low", "high", "full SGD ms",
+                        "sampled SGD ms", "Adam/SGD sampled"],
+                       [[int(k), v["full_ms"], v["sampled_ms"], v["speedup"]["median"], v["speedup"]["low"],
+                         v["speedup"]["high"], v["full_sgd_ms"], v["sampled_sgd_ms"],
+                         v["adam_over_sgd_sampled"]["median"]] for k, v in summary.items()]))
     print(f"wrote {path}")
     return {"rows": rows, "summary": summary}
 

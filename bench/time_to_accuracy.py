@@ -1,7 +1,8 @@
 """Benchmark 3: time to accuracy on MNIST, the book's recipe against the source's.
 
-Both are SimpleRNN(150) -> Dense(10) classifiers built and compiled exactly as
-chapter 2's ``train_classifier`` does (same layers, XLA, steps per execution):
+Both are SimpleRNN(150) -> Dense(10) classifiers built, compiled and fed as chapter 2's
+``train_classifier`` does (its layers, ``utils.training.JIT_COMPILE``, 20 steps per call, the
+book's ``array_dataset`` reshuffled every epoch); a unit test holds the two together:
 
 * the source's recipe: batch 150, Adam 1e-3, constant;
 * the book's recipe (chapter 2): Adam 2e-3 with cosine decay over the epoch cap, clipnorm 1,
@@ -39,6 +40,7 @@ def compiled_classifier(recipe, epochs: int, train_samples: int, xla: bool = Tru
     import keras
 
     from chapter_code.ch02_mnist_rnn import build_classifier
+    from utils.training import JIT_COMPILE
 
     model = build_classifier(recipe)
     steps = epochs * int(np.ceil(train_samples / recipe.batch_size))
@@ -46,7 +48,7 @@ def compiled_classifier(recipe, epochs: int, train_samples: int, xla: bool = Tru
                      if recipe.schedule == "cosine" else recipe.learning_rate)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=recipe.clipnorm),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"], jit_compile=xla and recipe.cell != "lstm", steps_per_execution=20)
+                  metrics=["accuracy"], jit_compile=xla and JIT_COMPILE, steps_per_execution=20)
     return model
 
 
@@ -57,9 +59,13 @@ class _Trainer:
                  xla: bool = True):
         import keras
 
+        from utils.training import array_dataset
+
         self.name, self.recipe, self.data, self.max_epochs = name, recipe, data, max_epochs
         keras.utils.set_random_seed(seed)
         x_train = data[0]
+        self.train_data = array_dataset(x_train, data[1], recipe.batch_size, shuffle_seed=seed)
+        self.test_data = array_dataset(data[2], data[3], 1000)
         self.model = compiled_classifier(recipe, max_epochs, len(x_train), xla)
         self.steps_per_epoch = int(np.ceil(len(x_train) / recipe.batch_size))
         # Evaluate at these batch counts inside an epoch (callbacks fire every steps_per_execution).
@@ -76,9 +82,8 @@ class _Trainer:
         return self.epoch >= self.max_epochs or self.reached[TARGETS[-1]] is not None
 
     def _evaluate(self, epoch_position: float) -> None:
-        _, _, x_test, y_test = self.data
         start = time.perf_counter()
-        accuracy = float(self.model.evaluate(x_test, y_test, batch_size=1000, verbose=0)[1])
+        accuracy = float(self.model.evaluate(self.test_data, verbose=0)[1])
         self.eval_seconds += time.perf_counter() - start
         point = {"epoch": round(epoch_position, 3), "train_s": self.train_seconds, "test_accuracy": accuracy}
         self.curve.append(point)
@@ -104,9 +109,8 @@ class _Trainer:
             def on_epoch_end(self, epoch, logs=None):
                 trainer.train_seconds += time.perf_counter() - self.start
 
-        x_train, y_train = self.data[0], self.data[1]
-        self.model.fit(x_train, y_train, batch_size=self.recipe.batch_size, epochs=self.epoch + 1,
-                       initial_epoch=self.epoch, verbose=0, callbacks=[Clock()])
+        self.model.fit(self.train_data, epochs=self.epoch + 1, initial_epoch=self.epoch, verbose=0,
+                       callbacks=[Clock()])
         self.epoch += 1
         self._evaluate(self.epoch)
 

@@ -55,12 +55,20 @@ def test_tiny_throughput_times_keras_and_says_what_happened_to_pytorch(tiny_resu
     record = json.loads((tiny_results / "throughput.json").read_text())
     frameworks = {(r["cell"], r["framework"]) for r in record["rows"]}
     assert {(c, "keras") for c in throughput.CELLS} <= frameworks
-    assert all(r["samples_per_s"] > 0 for r in record["rows"])
+    assert all(r["samples_per_s"] > 0 and r["gflops"] > 0 for r in record["rows"])
+    book = [r for r in record["rows"] if r["book_settings"]]
+    assert len(book) == 1 and book[0]["variant"].startswith("Keras: the book's settings (")
+    gemm = record["summary"]["limit"]["gemm"]
+    assert len(gemm) == 1 + len(throughput.CELLS) and all(g["tensorflow_gflops"] > 0 for g in gemm)
     if HAS_TORCH:
         assert {(c, "pytorch") for c in throughput.CELLS} <= frameworks
         assert record["machine"]["libraries"]["torch"]
-        assert all(s["best_keras_vs_pytorch"] > 0 for s in record["summary"].values())
-        assert record["summary"]["lstm"]["best_stock_keras"] is None  # the tiny run times only the fused LSTM
+        assert record["settings"]["threads"]["pytorch"] == record["settings"]["threads"]["cores"]
+        for cell in throughput.CELLS:
+            ratio = record["summary"][cell]["best_keras_vs_best_pytorch"]
+            assert 0 < ratio["low"] <= ratio["median"] <= ratio["high"]
+        assert all(g["pytorch_gflops"] > 0 for g in gemm)
+        assert all(r["share_of_gemm"] > 0 for r in record["rows"])
     else:
         assert not any(f == "pytorch" for _, f in frameworks)
         assert any("PyTorch is not installed" in note for note in record["notes"])
@@ -210,13 +218,62 @@ def test_pytorch_part_of_the_harness_with_a_stand_in():
     fake = FakeTorch()
     rows, summary = throughput.measure(("gru",), {"gru": 3}, batch=4, repeats=2, units=5, steps=3,
                                        variant_filter=lambda cell, v: v.label.startswith("Keras defaults"),
-                                       torch_module=fake)
+                                       torch_module=fake, torch_compiled=False)
     assert fake.steps == 3 * (1 + 2)  # warm-up turn + two timed turns, three batches each
     pytorch = [r for r in rows if r["framework"] == "pytorch"]
-    assert len(pytorch) == 1 and pytorch[0]["vs_pytorch"] == 1.0 and pytorch[0]["variant"].endswith("fake: eager")
+    assert len(pytorch) == 1 and pytorch[0]["variant"].endswith("fake: eager")
+    assert pytorch[0]["vs_best_pytorch"] == {"median": 1.0, "low": 1.0, "high": 1.0}
     keras_row = next(r for r in rows if r["framework"] == "keras")
-    assert keras_row["vs_pytorch"] == pytest.approx(keras_row["samples_per_s"] / pytorch[0]["samples_per_s"])
-    assert summary["gru"]["best_keras_vs_pytorch"] == keras_row["vs_pytorch"]
+    ratio = keras_row["vs_best_pytorch"]
+    assert ratio["low"] <= ratio["median"] <= ratio["high"]
+    assert summary["gru"]["best_keras_vs_best_pytorch"] == ratio
+    assert summary["gru"]["flops_per_sample"] == throughput.flops_per_sample("gru", 5, 3)
+
+
+def test_paired_ratio_and_its_verdict():
+    faster = common.paired_ratio([2.0, 2.2, 1.9, 2.1, 2.0], [1.0, 1.0, 1.0, 1.0, 1.0])
+    assert faster["median"] == 2.0 and 1.9 <= faster["low"] <= faster["median"] <= faster["high"] <= 2.2
+    assert common.verdict(faster) == "faster"
+    assert common.verdict(common.paired_ratio([1, 1, 1], [2, 2, 2])) == "slower"
+    even = common.paired_ratio([0.9, 1.1, 1.0, 0.95, 1.05], [1, 1, 1, 1, 1])
+    assert common.verdict(even) == "no measurable difference"
+    with pytest.raises(ValueError):
+        common.paired_ratio([1.0, 2.0], [1.0])
+
+
+def test_flops_per_sample_counts_the_products():
+    # SimpleRNN(150) on 28 × 28: 3 × (28 · 2 · 150 · 178 + 2 · 150 · 10)
+    assert throughput.flops_per_sample("simple") == 3 * (28 * 2 * 150 * 178 + 2 * 150 * 10)
+    assert throughput.flops_per_sample("lstm") > 3.9 * throughput.flops_per_sample("simple")
+
+
+def test_rows_labelled_the_books_settings_are_what_chapter_2_trains():
+    """The throughput row and the time-to-accuracy model marked as the book's must be compiled as
+    chapter 2's train_classifier compiles its models (XLA kept, steps per call, unroll, optimizer)."""
+    from bench import time_to_accuracy
+    from chapter_code.ch02_mnist_rnn import Recipe, train_classifier
+    from utils.training import JIT_COMPILE
+
+    def settings(model):
+        optimizer = model.optimizer.get_config()
+        return (model.jit_compile, model.steps_per_execution,
+                [(type(layer).__name__, getattr(layer, "unroll", None)) for layer in model.layers],
+                type(model.optimizer).__name__, optimizer["clipnorm"])
+
+    x, y = throughput.random_mnist_shaped(16)
+    for cell in ("simple", "lstm"):  # an unrolled layer and a looped one
+        recipe = Recipe(cell=cell, units=4, batch_size=8)
+        chapter = train_classifier(recipe, x, y, x[:4], y[:4], epochs=1).model
+        assert chapter.jit_compile == JIT_COMPILE  # Keras kept XLA: nothing turned on op determinism
+        variant = next(v for v in throughput.keras_variants(cell) if v.book)
+        bench_model = throughput.compiled_keras_model(cell, variant, units=4, batch=8)
+        assert settings(bench_model) == settings(chapter)
+        contender = throughput.keras_contender(cell, variant, x, y, batch=8, units=4)
+        assert contender.name == f"Keras: the book's settings ({throughput.describe_settings(chapter)})"
+        assert ("no XLA" in contender.name) != chapter.jit_compile
+    book_recipe = Recipe(**time_to_accuracy.RECIPES["book"], units=4, batch_size=8)
+    chapter = train_classifier(book_recipe, x, y, x[:4], y[:4], epochs=1).model
+    assert settings(time_to_accuracy.compiled_classifier(book_recipe, 1, len(x))) == settings(chapter)
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed: `make bench` installs it from "
@@ -229,6 +286,9 @@ def test_pytorch_classifiers_train_for_real():
         contender = throughput.torch_contender(cell, x, y, batch=4, units=5)
         assert contender.run() == 8
     assert torch.get_num_threads() >= 1
+    # torch.compile's path for the LSTM: allow_rnn, and oneDNN off around the compiled model
+    compiled = throughput.torch_contender("lstm", x, y, batch=4, units=5, compiled=True)
+    assert compiled.name.endswith("torch.compile (oneDNN off)") and compiled.run() == 8
 
 
 # ----------------------------------------------------------------------------- committed results
