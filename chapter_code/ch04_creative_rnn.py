@@ -186,7 +186,9 @@ def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.n
 
 
 # chapters/04_creative_rnn.ipynb, cell 20
+import functools
 import time
+from typing import Callable
 
 import keras
 
@@ -208,12 +210,10 @@ def stream_batches(ids: np.ndarray, seq_len: int, batch_size: int):
         yield chunk[:, :-1], chunk[:, 1:]
 
 
-def char_loss(char_model: CharModel, ids: np.ndarray, seq_len: int, batch_size: int, carry_state: bool) -> float:
-    """Mean next-character cross-entropy (nats) over the stream windows of `ids`.
-
-    With `carry_state`, each window starts from the state the previous window of its stream
-    ended in; without, from zeros. The windows and targets are the same either way.
-    """
+@functools.cache
+def compiled_window_loss(char_model: CharModel) -> Callable:
+    """`(x, y, state) -> (loss, new state)` of one window, traced once per model (a new
+    tf.function at every call of `char_loss` would trace again, inside the timed epochs)."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @tf.function
@@ -221,6 +221,16 @@ def char_loss(char_model: CharModel, ids: np.ndarray, seq_len: int, batch_size: 
         sequence, new_state = char_model.gru(char_model.embedding(x), initial_state=[state])
         return loss_fn(y, char_model.head(sequence)), new_state
 
+    return window_loss
+
+
+def char_loss(char_model: CharModel, ids: np.ndarray, seq_len: int, batch_size: int, carry_state: bool) -> float:
+    """Mean next-character cross-entropy (nats) over the stream windows of `ids`.
+
+    With `carry_state`, each window starts from the state the previous window of its stream
+    ended in; without, from zeros. The windows and targets are the same either way.
+    """
+    window_loss = compiled_window_loss(char_model)
     zeros = tf.zeros((batch_size, char_model.gru.units))
     state, losses = zeros, []
     for x, y in stream_batches(ids, seq_len, batch_size):
