@@ -88,14 +88,6 @@ def paired_ratio(numerators: Sequence[float], denominators: Sequence[float], res
             "high": float(np.percentile(medians, 100 - tail))}
 
 
-def verdict(ratio: dict[str, float], faster: str = "faster", slower: str = "slower") -> str:
-    """What an interval of a ratio (above 1: the first contender is faster) lets one say."""
-    if ratio["low"] > 1:
-        return faster
-    if ratio["high"] < 1:
-        return slower
-    return "no measurable difference"
-
 
 # ----------------------------------------------------------------------------- output
 

@@ -109,8 +109,8 @@ def draw_projection(record: dict, results: Path, out: Path) -> Path:
     left.set_xlabel("sequence length (steps)"); left.set_ylabel("s / 1,000 training iterations")
     left.legend(fontsize=8)
     ratios = [summary[str(n)]["projection_speed_ratio"] for n in lengths]
-    errors = [[r - summary[str(n)].get("ratio_low", r) for r, n in zip(ratios, lengths)],
-              [summary[str(n)].get("ratio_high", r) - r for r, n in zip(ratios, lengths)]]
+    errors = [[r - summary[str(n)]["ratio_low"] for r, n in zip(ratios, lengths)],
+              [summary[str(n)]["ratio_high"] - r for r, n in zip(ratios, lengths)]]
     right.errorbar(lengths, ratios, yerr=errors, fmt="o-", color="tab:purple", capsize=3)
     right.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     right.set_xscale("log"); right.set_xlabel("sequence length (steps)")

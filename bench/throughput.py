@@ -39,7 +39,6 @@ from bench.common import (
     paired_ratio,
     quiet_tensorflow,
     spread,
-    verdict,
     write_results,
 )
 
@@ -307,8 +306,8 @@ def measure(cells: tuple[str, ...], batches: dict[str, int], batch: int, repeats
                 kinds.append("pytorch-compiled")
         log(f"throughput: {cell}, {len(contenders)} contenders, {repeats} repeats of {len(x)} samples")
         alternate(contenders, repeats, progress=log)
-        torch_contenders = [c for c, k in zip(contenders, kinds) if k.startswith("pytorch")]
-        best_torch = max(torch_contenders, key=lambda c: c.median_rate) if torch_contenders else None
+        torch_by_kind = {k: c for c, k in zip(contenders, kinds) if k.startswith("pytorch")}
+        best_torch = max(torch_by_kind.values(), key=lambda c: c.median_rate, default=None)
         flops = flops_per_sample(cell, units, steps)
         for contender, kind in zip(contenders, kinds):
             low, high = spread(contender.rates)
@@ -320,24 +319,20 @@ def measure(cells: tuple[str, ...], batches: dict[str, int], batch: int, repeats
                 "setup_s": contender.setup_seconds, "gflops": contender.median_rate * flops / 1e9,
                 "vs_best_pytorch": ratio,
             })
-        cell_rows = [r for r in rows if r["cell"] == cell]
-        keras_rows = [r for r in cell_rows if r["framework"] == "keras"]
+        keras_rows = [r for r in rows if r["cell"] == cell and r["framework"] == "keras"]
         best_keras = max(keras_rows, key=lambda r: r["samples_per_s"])
         book = next((r for r in keras_rows if r["book_settings"]), None)
-        by_kind = {r["kind"]: r for r in cell_rows if r["framework"] == "pytorch"}
+        eager, compiled = torch_by_kind.get("pytorch-eager"), torch_by_kind.get("pytorch-compiled")
         summary[cell] = {
             "flops_per_sample": flops,
             "best_pytorch": best_torch.name if best_torch else None,
             "best_pytorch_samples_per_s": best_torch.median_rate if best_torch else None,
-            "pytorch_compile_setup_s": by_kind["pytorch-compiled"]["setup_s"] if "pytorch-compiled" in by_kind else None,
+            "pytorch_compile_setup_s": compiled.setup_seconds if compiled else None,
             "best_keras": best_keras["variant"], "best_keras_vs_best_pytorch": best_keras["vs_best_pytorch"],
             "book_settings": book["variant"] if book else None,
             "book_vs_best_pytorch": book["vs_best_pytorch"] if book else None,
-            "book_verdict": verdict(book["vs_best_pytorch"]) if book and book["vs_best_pytorch"] else None,
         }
-        if {"pytorch-eager", "pytorch-compiled"} <= set(by_kind):
-            eager = next(c for c, k in zip(contenders, kinds) if k == "pytorch-eager")
-            compiled = next(c for c, k in zip(contenders, kinds) if k == "pytorch-compiled")
+        if eager and compiled:
             summary[cell]["compiled_vs_eager_pytorch"] = paired_ratio(compiled.rates, eager.rates)
     return rows, summary
 

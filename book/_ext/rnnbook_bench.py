@@ -156,6 +156,7 @@ def _interval(ratio: dict | None) -> str:
 
 
 def _verdict(ratio: dict, faster: str = "faster", slower: str = "slower") -> str:
+    """What a ratio's interval (above 1: the first contender is faster) lets the page say."""
     if ratio["low"] > 1:
         return faster
     if ratio["high"] < 1:
@@ -187,7 +188,8 @@ def _throughput(record: dict) -> list[nodes.Node]:
     for cell in cells:
         s = summary[cell]
         book = s["book_vs_best_pytorch"]
-        word = {"faster": "faster than", "slower": "slower than"}.get(s["book_verdict"], "no measurable difference from")
+        book_verdict = _verdict(book) if book else None
+        word = {"faster": "faster than", "slower": "slower than"}.get(book_verdict, "no measurable difference from")
         best_torch = s["best_pytorch"].split(": ", 1)[-1]
         text = (f": {s['book_settings'].replace('Keras: ', '')} runs at {_interval(book)} the speed of the best "
                 f"PyTorch set-up ({best_torch}): {word} it." if book else
@@ -200,7 +202,7 @@ def _throughput(record: dict) -> list[nodes.Node]:
         items.append(_paragraph(("strong", CELL_NAMES[cell]), text))
         if not book:
             continue
-        (met if s["book_verdict"] == "faster" else not_met if s["book_verdict"] == "slower" else even).append(
+        (met if book_verdict == "faster" else not_met if book_verdict == "slower" else even).append(
             CELL_NAMES[cell])
     out.append(_bullets(items))
     parts = []
@@ -224,7 +226,7 @@ def _throughput(record: dict) -> list[nodes.Node]:
                           caption="This machine's fp32 matrix-product speed (median of 5 turns)"))
         large = gemm[0]
         flops = ", ".join(f"{CELL_NAMES[c]} {summary[c]['flops_per_sample'] / 1e6:.1f} MFLOP" for c in cells)
-        small = [g for g in gemm[1:]]
+        small = gemm[1:]
         out.append(_paragraph(
             ("strong", "The limit. "),
             f"A training sample costs {settings['flops_per_sample']} multiply-add FLOPs ({flops}). "
