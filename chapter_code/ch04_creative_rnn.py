@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from chapter_code.ch03_time_series import N_STEPS
+from utils.training import JIT_COMPILE
 
 
 def generate(model, seed_values: np.ndarray, length: int, n_steps: int = N_STEPS) -> np.ndarray:
@@ -24,7 +25,8 @@ def generate(model, seed_values: np.ndarray, length: int, n_steps: int = N_STEPS
         raise ValueError(f"the seed needs at least {n_steps} values, got {len(values)}")
     if length < 0:
         raise ValueError("length must be >= 0")
-    predict = tf.function(lambda x: model(x, training=False))
+    # Compiled with XLA, as in training: TensorFlow's graph optimizer logs errors on a ReLU loop otherwise.
+    predict = tf.function(lambda x: model(x, training=False), jit_compile=JIT_COMPILE)
     for _ in range(length):
         window = np.array(values[-n_steps:], dtype=np.float32)[None, :, None]
         values.append(float(predict(window)[0, -1, 0]))
@@ -124,7 +126,9 @@ class CharModel:
         import keras
 
         self.embedding = keras.layers.Embedding(vocabulary_size, embedding_dim)
-        self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        # use_cudnn=False: the training step is compiled with XLA, which cannot compile the cuDNN
+        # kernel Keras would pick on a GPU (on a CPU there is none: the same generic loop either way)
+        self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True, use_cudnn=False)
         self.head = keras.layers.Dense(vocabulary_size)
         inputs = keras.Input((None,), dtype="int32")
         sequence, _ = self.gru(self.embedding(inputs))

@@ -333,10 +333,12 @@ class Seq2Seq:
         self.attention = attention
         self.units = units
         self.source_embedding = keras.layers.Embedding(source_size, embedding_dim, mask_zero=True)
-        self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        # use_cudnn=False: the training step is compiled with XLA, which cannot compile the cuDNN
+        # kernel Keras would pick on a GPU (on a CPU there is none: the same generic loop either way)
+        self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True, use_cudnn=False)
         # mask_zero: Keras masking of the padded targets, so that compile()'s loss ignores them
         self.target_embedding = keras.layers.Embedding(target_size, embedding_dim, mask_zero=True)
-        self.decoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+        self.decoder = keras.layers.GRU(units, return_sequences=True, return_state=True, use_cudnn=False)
         if attention:
             self.attention_layer = LuongAttention(units)
             self.concat = keras.layers.Concatenate()

@@ -108,3 +108,34 @@ def test_settings_are_read_only_all_means_no_limit_and_lists_are_tuples(tmp_path
         full.epochs
     table = profile.chapter_settings("77_demo", "smoke")._repr_markdown_()
     assert "| `limit` | **10** | all | how many |" in table and "**smoke** (running)" in table
+
+
+def test_settings_refuse_assignment_and_say_how_to_change_a_value():
+    settings = profile.chapter_settings("06_dropout", "smoke")
+    before = settings["epochs"]
+    with pytest.raises(AttributeError, match=r"read-only: to change 'epochs', edit chapters/06_dropout.toml "
+                                             r"or pass it to chapter_settings\('06_dropout', epochs=...\)"):
+        settings.epochs = before + 2
+    with pytest.raises(AttributeError, match="read-only"):
+        del settings.epochs
+    with pytest.raises(TypeError):
+        settings["epochs"] = 3  # a Mapping has no item assignment
+    assert settings.epochs == settings["epochs"] == before
+    first = next(iter(settings))
+    assert f'`chapter_settings("06_dropout", {first}=...)`' in settings._repr_markdown_()
+
+
+def test_an_override_changes_one_run_and_is_marked_in_the_table():
+    settings = profile.chapter_settings("06_dropout", "smoke", epochs=3)
+    assert settings.epochs == settings["epochs"] == 3
+    table = settings._repr_markdown_()
+    assert "**3** (changed here)" in table
+    untouched = profile.chapter_settings("06_dropout", "smoke")
+    assert "(changed here)" not in untouched._repr_markdown_()
+
+
+def test_an_override_must_name_a_setting_and_keep_its_kind():
+    with pytest.raises(profile.ProfileError, match="06_dropout has no setting named 'epoch'"):
+        profile.chapter_settings("06_dropout", "smoke", epoch=3)
+    with pytest.raises(profile.ProfileError, match="epochs must be a number"):
+        profile.chapter_settings("06_dropout", "smoke", epochs="3")

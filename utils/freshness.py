@@ -66,7 +66,9 @@ RESULT_PACKAGES = ("tensorflow_cpu", "keras", "numpy")
 # output on the executor's console instead of copying it into the notebook (Python's own
 # warnings still reach the notebook: their causes are fixed, not hidden).
 QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
-KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
+# Figures are stored at twice their displayed pixel density (with their 1x size in the output's
+# metadata, which the site's image tags take), so that they stay sharp on phones and high-DPI screens.
+KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False", "--InlineBackend.figure_formats=retina"]
 
 
 BOOTSTRAP_TAG = "colab-bootstrap"  # tools/sync_colab_bootstrap.py: fetches the package on Colab, computes no result

@@ -113,16 +113,30 @@ def budget_seconds(chapter: str, profile: str, folder: Path = CHAPTERS_DIR) -> f
 class Settings(Mapping[str, Any]):
     """Read-only settings of one chapter in one profile; keys also work as attributes.
 
+    Assigning a setting raises: a value changed behind the displayed table would make the
+    table, ``settings[key]`` and the run disagree. Change a value in the chapter's ``.toml``
+    file, or for one run with an override, ``chapter_settings(chapter, epochs=3)``.
     As the last expression of a cell it shows a table of both profiles, the active one in bold.
     """
 
     def __init__(self, chapter: str, profile: str, values: Mapping[str, Any],
-                 other: Mapping[str, Any] | None = None, meaning: Mapping[str, str] | None = None):
-        self.chapter = chapter
-        self.profile = profile
-        self._values = MappingProxyType({k: _frozen(v) for k, v in values.items()})
-        self._other = dict(other or {})
-        self._meaning = dict(meaning or {})
+                 other: Mapping[str, Any] | None = None, meaning: Mapping[str, str] | None = None,
+                 overridden: frozenset[str] = frozenset()):
+        set_ = object.__setattr__
+        set_(self, "chapter", chapter)
+        set_(self, "profile", profile)
+        set_(self, "_values", MappingProxyType({k: _frozen(v) for k, v in values.items()}))
+        set_(self, "_other", dict(other or {}))
+        set_(self, "_meaning", dict(meaning or {}))
+        set_(self, "_overridden", frozenset(overridden))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(
+            f"the settings of {self.chapter} are read-only: to change {key!r}, edit chapters/{self.chapter}.toml "
+            f"or pass it to chapter_settings({self.chapter!r}, {key}=...)")
+
+    def __delattr__(self, key: str) -> None:
+        self.__setattr__(key, None)
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
@@ -148,11 +162,15 @@ class Settings(Mapping[str, Any]):
     def _repr_markdown_(self) -> str:
         other = next(p for p in PROFILES if p != self.profile)
         shown = {self.profile: f"**{self.profile}** (running)", other: other}
-        rows = [f"Settings of this chapter (`chapters/{self.chapter}.toml`), profile **{self.profile}**:", "",
+        rows = [f"Settings of this chapter (`chapters/{self.chapter}.toml`), profile **{self.profile}**. "
+                f"To change one, edit that file, or pass it here: "
+                f"`chapter_settings(\"{self.chapter}\", {next(iter(self._values), 'name')}=...)`; "
+                f"the profile comes from `{PROFILE_ENV}` (default {DEFAULT_PROFILE}).", "",
                 f"| setting | {shown['smoke']} | {shown['full']} | meaning |", "|---|---|---|---|"]
         for key, value in self._values.items():
             other_value = _frozen(self._other.get(key))
-            values = {self.profile: f"**{_cell(value)}**", other: _cell(other_value)}
+            mark = " (changed here)" if key in self._overridden else ""
+            values = {self.profile: f"**{_cell(value)}**{mark}", other: _cell(other_value)}
             rows.append(f"| `{key}` | {values['smoke']} | {values['full']} | {self._meaning.get(key, '')} |")
         return "\n".join(rows)
 
@@ -165,9 +183,37 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def chapter_settings(chapter: str, profile: str | None = None) -> Settings:
-    """The settings of `chapter` in `profile` (default: the active one), from ``chapters/<chapter>.toml``."""
+def _check_override(chapter: str, key: str, value: Any, current: Any) -> Any:
+    """`value` for setting `key`, if it has the kind of value the file gives (else a ProfileError)."""
+    def kind(v: Any) -> str:
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, (int, float)):
+            return "number"
+        if isinstance(v, (list, tuple)):
+            return "list"
+        return type(v).__name__
+    if value is None or value == NO_LIMIT:
+        return NO_LIMIT
+    if current != NO_LIMIT and kind(value) != kind(current):
+        raise ProfileError(f"{chapter}: {key} must be a {kind(current)} like {current!r}, not {value!r}")
+    return list(value) if isinstance(value, tuple) else value
+
+
+def chapter_settings(chapter: str, profile: str | None = None, **overrides: Any) -> Settings:
+    """The settings of `chapter` in `profile` (default: the active one), from ``chapters/<chapter>.toml``.
+
+    ``overrides`` change settings of this file for this run only (``epochs=3``; ``None`` means no
+    limit); an unknown name or a value of another kind is a ProfileError.
+    """
     profile = current_profile() if profile is None else parse_profile(profile)
     data = read_settings_file(chapter)
     other = next(p for p in PROFILES if p != profile)
-    return Settings(chapter, profile, data[profile], data[other], data.get("meaning"))
+    values = dict(data[profile])
+    unknown = sorted(set(overrides) - set(values))
+    if unknown:
+        raise ProfileError(f"{chapter} has no setting named {', '.join(map(repr, unknown))}; "
+                           f"its settings: {', '.join(values)}")
+    for key, value in overrides.items():
+        values[key] = _check_override(chapter, key, value, values[key])
+    return Settings(chapter, profile, values, data[other], data.get("meaning"), frozenset(overrides))
