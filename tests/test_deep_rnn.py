@@ -109,3 +109,45 @@ def test_wrapper_saves_its_device_and_loads(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert loaded.layers[0].cell.device == "/device:CPU:0"
     np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+
+
+def _two_worker_job(folder, steps):
+    from chapter_code.ch05_deep_rnn_devices import deep_gru
+
+    rng = np.random.default_rng(0)
+    np.savez(folder / "data.npz", x=rng.random((40, 28, 28), dtype=np.float32), y=rng.integers(0, 10, 40))
+    keras.utils.set_random_seed(0)
+    np.savez(folder / "initial.npz", *deep_gru([keras.layers.GRUCell(4) for _ in range(2)]).get_weights())
+    job = {"data": str(folder / "data.npz"), "initial_weights": str(folder / "initial.npz"), "units": 4,
+           "layers": 2, "learning_rate": 1e-2, "global_batch": 8, "steps": steps, "save_every": 10,
+           "folder": str(folder)}
+    (folder / "job.json").write_text(json.dumps(job))
+    return folder / "job.json"
+
+
+def test_two_workers_on_loopback_end_a_step_with_identical_weights(tmp_path):
+    from chapter_code.ch05_deep_rnn_devices import run_workers
+
+    job_file = _two_worker_job(tmp_path, steps=1)
+    reports = run_workers(2, job_file, timeout=300)
+    assert [lines[0] for lines in reports] == [f"worker {i}: 2 worker(s), 2 replica(s) in sync" for i in range(2)]
+    weights = [np.load(tmp_path / f"worker{i}.npz") for i in range(2)]
+    initial = np.load(tmp_path / "initial.npz")
+    assert weights[0].files == weights[1].files and len(weights[0].files) == len(initial.files)
+    for name in weights[0].files:
+        np.testing.assert_array_equal(weights[0][name], weights[1][name])  # all-reduced: the same, bit for bit
+    assert any(not np.array_equal(weights[0][a], initial[b]) for a, b in zip(weights[0].files, initial.files))
+
+
+def test_a_failed_worker_is_reported_and_no_process_outlives_the_cluster(tmp_path):
+    from chapter_code.ch05_deep_rnn_devices import run_workers, worker_cluster
+
+    job_file = _two_worker_job(tmp_path, steps=1)
+    job = json.loads(job_file.read_text())
+    job["data"] = str(tmp_path / "missing.npz")
+    job_file.write_text(json.dumps(job))
+    with pytest.raises(RuntimeError, match="worker 0 failed"):
+        run_workers(2, job_file, timeout=300)
+    with worker_cluster(2, job_file) as processes:
+        pass
+    assert all(process.poll() is not None for process in processes)
