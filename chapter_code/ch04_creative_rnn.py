@@ -39,7 +39,7 @@ import numbers
 import sys
 from dataclasses import dataclass, field
 
-from utils.training import JIT_COMPILE, book_dataset, fit_timed
+from utils.training import book_dataset, fit_timed
 
 
 def check_temperature(temperature: float) -> float:
