@@ -1,17 +1,30 @@
 """Seed-by-seed comparisons: the paired difference of two settings and what it lets a chapter say.
 
-Two settings trained with the same seeds (the same initial weights and batch order) differ by
-``a[i] - b[i]`` in run ``i``. The book reports the mean of those differences with its standard
-error, and calls a difference *shown* only when it exceeds twice that standard error; within it,
-or with a single seed (no spread to estimate), the verdict is "not shown".
+The book's evidence rule, stated once: two settings trained with the same seeds (the same initial
+weights and batch order) differ by ``a[i] - b[i]`` in run ``i``; the book reports the mean of
+those n differences with a 95 % confidence interval from Student's t with n - 1 degrees of
+freedom, and calls a difference *shown* only when that interval excludes 0. With a single seed
+there is no spread to estimate: nothing is shown.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+NOT_SHOWN = "not shown (the 95 % t interval of the paired differences includes 0)"
+
+
+def t_quantile(n: int, confidence: float = CONFIDENCE) -> float:
+    """The two-sided Student's t quantile for a mean of `n` paired differences (n - 1 degrees of freedom)."""
+    if n < 2:
+        raise ValueError(f"a t interval needs at least 2 runs, got {n}")
+    return float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
 
 
 @dataclass(frozen=True)
@@ -21,23 +34,48 @@ class PairedDifference:
     differences: tuple[float, ...]
 
     @property
+    def n(self) -> int:
+        return len(self.differences)
+
+    @property
     def mean(self) -> float:
         return float(np.mean(self.differences))
 
     @property
     def standard_error(self) -> float:
         """Standard error of the mean difference; 0.0 with one run (no spread to estimate)."""
-        if len(self.differences) < 2:
+        if self.n < 2:
             return 0.0
-        return float(np.std(self.differences, ddof=1) / np.sqrt(len(self.differences)))
+        return float(np.std(self.differences, ddof=1) / np.sqrt(self.n))
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95 % confidence interval of the mean difference (t, n - 1 degrees of freedom);
+        unbounded with one run."""
+        if self.n < 2:
+            return (-math.inf, math.inf)
+        half_width = t_quantile(self.n) * self.standard_error
+        return (self.mean - half_width, self.mean + half_width)
+
+    @property
+    def low(self) -> float:
+        return self.interval[0]
+
+    @property
+    def high(self) -> float:
+        return self.interval[1]
 
     @property
     def shown(self) -> bool:
-        """Two runs at least, and a mean beyond twice its standard error."""
-        return len(self.differences) >= 2 and abs(self.mean) > 2 * self.standard_error
+        """Two runs at least, and a 95 % interval that excludes 0."""
+        return self.n >= 2 and (self.low > 0 or self.high < 0)
 
-    def verdict(self, positive: str, negative: str,
-                neither: str = "no difference shown (within twice the standard error of the seeds)") -> str:
+    def describe(self, number: str = "{:+.3f}", scale: float = 1.0) -> str:
+        """'mean (95 % interval low to high, n = …)', each value times `scale` and formatted by `number`."""
+        low, high = (number.format(scale * x) if math.isfinite(x) else "unbounded" for x in self.interval)
+        return f"{number.format(scale * self.mean)} (95 % interval {low} to {high}, n = {self.n})"
+
+    def verdict(self, positive: str, negative: str, neither: str = NOT_SHOWN) -> str:
         """`positive` when a > b is shown, `negative` when a < b is, `neither` otherwise."""
         if not self.shown:
             return neither
