@@ -51,6 +51,10 @@ ERRATA_FILE = BOOK_DIR / "errata.yml"
 VERDICTS = ("confirmed", "partly", "not shown", "outdated", "refuted")
 # optional rules, tried in this order before "confirmed"
 PRE_RULES = (("outdated", "outdated"), ("not_shown", "not shown"))
+# The evidence rule: a verdict that rests on trained models (a claim's `trained_runs`, a number
+# or the metric that holds it) needs this many training runs per setting to be decisive; with
+# fewer, one run's luck could decide it, and the verdict is "not shown".
+MIN_TRAINED_RUNS = 5
 _STEM = re.compile(r"^(\d{2})_[a-z0-9_]+$")
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -311,13 +315,18 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict[str, Any]]:
         where = f"{Path(path).name} claim {claim.get('id') or index + 1}"
         _require(claim, CLAIM_KEYS, where)
         _chapter_number(claim["chapter"], where)
-        unknown = set(claim) - set(CLAIM_KEYS) - {"partly", "note", "cite", "evidence", *dict(PRE_RULES)}
+        unknown = (set(claim) - set(CLAIM_KEYS)
+                   - {"partly", "note", "cite", "evidence", "trained_runs", *dict(PRE_RULES)})
         if unknown:
             raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
         if claim["id"] in ids:
             raise ExtensionError(f"{where}: the id is used twice")
         ids.add(claim["id"])
         claim_metric_names(claim)  # the rules parse and the template names metrics
+        runs = claim.get("trained_runs")
+        if runs is not None and not (isinstance(runs, str) and runs.isidentifier()
+                                     or isinstance(runs, int) and not isinstance(runs, bool) and runs >= 1):
+            raise ExtensionError(f"{where}: trained_runs must be a positive number or a metric name, not {runs!r}")
     return claims
 
 
@@ -326,6 +335,8 @@ def claim_metric_names(claim: Mapping[str, Any]) -> set[str]:
     names = format_names(str(claim["measured"])) | rule_names(str(claim["confirmed"]))
     if claim.get("evidence"):
         names |= format_names(str(claim["evidence"]))
+    if isinstance(claim.get("trained_runs"), str):
+        names.add(claim["trained_runs"])
     for key in ("partly", *dict(PRE_RULES)):
         if claim.get(key):
             names |= rule_names(str(claim[key]))
@@ -366,7 +377,19 @@ def judge_claim(claim: Mapping[str, Any], metrics: Mapping[str, Any], source: st
             verdict = "refuted"
     except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as error:
         raise ExtensionError(f"claim {claim['id']!r}: cannot evaluate it on {source}: {error!r}") from error
+    runs = trained_runs(claim, metrics)
+    if runs is not None and runs < MIN_TRAINED_RUNS and verdict in ("confirmed", "partly", "refuted"):
+        evidence = (evidence + " " if evidence else "") + (
+            f"The rule alone would say {verdict}, but it rests on {runs} training run{'s' if runs != 1 else ''} "
+            f"per setting, fewer than the {MIN_TRAINED_RUNS} the book's evidence rule needs to decide.")
+        verdict = "not shown"
     return {"measured": measured, "verdict": verdict, "evidence": evidence}
+
+
+def trained_runs(claim: Mapping[str, Any], metrics: Mapping[str, Any]) -> int | None:
+    """How many training runs per setting a claim's verdict rests on (None: no trained model)."""
+    runs = claim.get("trained_runs")
+    return int(metrics[runs]) if isinstance(runs, str) else runs
 
 
 def judge_claims(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: Path,
