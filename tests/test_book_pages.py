@@ -223,6 +223,24 @@ def test_the_ledger_decides_no_trained_comparison_on_fewer_than_five_runs(claims
                 assert runs >= pages.MIN_TRAINED_RUNS, claim["id"]
 
 
+def test_a_verdict_that_flips_on_a_rerun_is_not_shown(claims, metrics_dir, chapters_dir):
+    record = json.loads((metrics_dir / "03_time_series.json").read_text())
+    _edit_metrics(metrics_dir, "03_time_series", projection_speed_ratio=2.0)
+    row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "speed boost")
+    assert "**confirmed**" in row
+    rerun = {"03_time_series": {"code_hash": record["code_hash"], "compared": 1, "identical": False,
+                                "verdicts": {"projection-speed-boost": {"committed": "confirmed", "rerun": "partly"}}}}
+    (metrics_dir.parent / "reproducibility.json").write_text(json.dumps(rerun))
+    row = _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)), "speed boost")
+    assert "**not shown**" in row and "A rerun of the chapter gave “partly” instead of “confirmed”" in row
+    rerun["03_time_series"]["code_hash"] = "other code"  # a rerun of other code says nothing of this one
+    (metrics_dir.parent / "reproducibility.json").write_text(json.dumps(rerun))
+    assert "**confirmed**" in _row(pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR)),
+                                   "speed boost")
+    table = pages.reproducibility_markdown(rerun)
+    assert "| `03_time_series` |" in table and "0 of 1" in table
+
+
 def test_a_chapter_in_the_book_without_figures_fails(claims, metrics_dir, chapters_dir):
     with pytest.raises(ExtensionError, match="07_lstm_gru.*no recorded figures"):
         pages.claims_markdown(claims, metrics_dir, chapters_dir, built(*FIRST_FOUR, "07_lstm_gru"))

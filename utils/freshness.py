@@ -423,13 +423,54 @@ def reproduce_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = 
     results_of = lambda metrics: {k: v for k, v in metrics.items() if not is_timing_metric(k)}  # noqa: E731
     differences = metrics_differences({**committed, "metrics": results_of(rerun)},
                                       {**committed, "metrics": results_of(committed["metrics"])})
+    # Other CPUs round differently: what must survive a rerun is each verdict, so the record keeps
+    # how far each figure moved and the ledger's verdicts judged on both sets of figures.
+    moved = {name: relative_difference(value, rerun.get(name))
+             for name, value in results_of(committed["metrics"]).items()}
     record = REPRODUCIBILITY_FILE if record is None else record
     results = json.loads(record.read_text()) if record.is_file() else {}
     results[path.stem] = {"code_hash": committed["code_hash"], "compared": len(results_of(committed["metrics"])),
                           "timings_not_compared": timings, "identical": not differences,
-                          "differences": differences, "rerun_seconds": round(seconds, 1), "cpu": cpu_model()}
+                          "differences": differences,
+                          "relative_differences": {k: v for k, v in sorted(moved.items()) if v},
+                          "largest_relative_difference": max(moved.values(), default=0.0),
+                          "verdicts": ledger_verdicts(path.stem, committed["metrics"], rerun),
+                          "rerun_seconds": round(seconds, 1), "cpu": cpu_model()}
     record.write_text(json.dumps(dict(sorted(results.items())), indent=2, ensure_ascii=False) + "\n")
     return differences
+
+
+def relative_difference(committed: Any, rerun: Any) -> float:
+    """|rerun - committed| relative to the larger magnitude (lists: the largest over their items);
+    0.0 for equal values, infinity for a missing figure or one that is not a number and differs."""
+    if isinstance(committed, (list, tuple)) and isinstance(rerun, (list, tuple)) and len(committed) == len(rerun):
+        return max((relative_difference(a, b) for a, b in zip(committed, rerun)), default=0.0)
+    if committed == rerun:
+        return 0.0
+    numbers = (int, float)
+    if isinstance(committed, numbers) and isinstance(rerun, numbers) and not isinstance(committed, bool):
+        scale = max(abs(committed), abs(rerun))
+        return float(abs(rerun - committed) / scale) if scale else 0.0
+    return float("inf")
+
+
+def ledger_verdicts(stem: str, committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """For each ledger claim of chapter `stem`: its verdict on the committed figures and on a rerun's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rnnbook_pages", REPO_ROOT / "book" / "_ext" / "rnnbook_pages.py")
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    verdicts = {}
+    for claim in pages.load_claims():
+        if claim["chapter"] == int(stem[:2]):
+            def judged(metrics: Mapping[str, Any]) -> str:
+                try:
+                    return pages.judge_claim(claim, metrics, stem)["verdict"]
+                except Exception as error:  # a figure missing from a run: that is the finding
+                    return f"cannot judge: {error}"
+            verdicts[claim["id"]] = {"committed": judged(committed), "rerun": judged(rerun)}
+    return verdicts
 
 
 def execute_notebook(path: str | os.PathLike[str], store: bool = True,

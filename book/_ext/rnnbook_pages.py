@@ -38,7 +38,7 @@ from docutils.statemachine import StringList
 from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
-from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPO_ROOT
+from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
 from utils.paths import SMOKE_TIMES as SMOKE_TIMES_FILE
 
 BOOK_DIR = REPO_ROOT / "book"
@@ -401,6 +401,7 @@ def judge_claims(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: 
     """
     files = metrics_files(metrics_dir)
     stems = chapter_stems(chapters_dir)
+    reruns = read_reruns(Path(metrics_dir).parent / REPRODUCIBILITY_FILE.name)
     cache: dict[int, dict[str, Any]] = {}
     judged, pending = [], []
     for claim in claims:
@@ -415,8 +416,31 @@ def judge_claims(claims: list[dict[str, Any]], metrics_dir: Path, chapters_dir: 
             continue
         if number not in cache:
             cache[number] = read_chapter_metrics(files[number])
-        judged.append((claim, judge_claim(claim, cache[number], files[number].name)))
+        result = judge_claim(claim, cache[number], files[number].name)
+        rerun = rerun_verdict(claim["id"], files[number], reruns)
+        if rerun is not None and rerun != result["verdict"] and result["verdict"] != "not shown":
+            result["evidence"] = (result["evidence"] + " " if result["evidence"] else "") + (
+                f"A rerun of the chapter gave “{rerun}” instead of “{result['verdict']}”: a verdict that "
+                "flips on a rerun is not shown.")
+            result["verdict"] = "not shown"
+        judged.append((claim, result))
     return judged, pending
+
+
+def read_reruns(path: Path = REPRODUCIBILITY_FILE) -> dict[str, Any]:
+    """The record of `make reproduce` (book/reproducibility.json), or {} when there is none."""
+    return json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+
+
+def rerun_verdict(claim_id: str, metrics_file: Path, reruns: Mapping[str, Any]) -> str | None:
+    """The verdict a recorded rerun of the same code gave `claim_id`, if there is one."""
+    entry = reruns.get(Path(metrics_file).stem)
+    if not entry or "verdicts" not in entry:
+        return None
+    committed_hash = json.loads(Path(metrics_file).read_text(encoding="utf-8")).get("code_hash")
+    if entry.get("code_hash") != committed_hash or claim_id not in entry["verdicts"]:
+        return None
+    return entry["verdicts"][claim_id]["rerun"]
 
 
 def _where(number: int, stems: Mapping[int, str], is_built: IsBuilt) -> str:
@@ -545,6 +569,25 @@ def errata_markdown(errata: list[dict[str, Any]], chapters_dir: Path, is_built: 
 
 # ------------------------------------------------------------------------------ Sphinx glue
 
+# ------------------------------------------------------------------------------ reruns
+
+def reproducibility_markdown(reruns: Mapping[str, Any]) -> str:
+    """A table of the recorded reruns: figures compared, how far they moved, verdicts kept."""
+    if not reruns:
+        return "No rerun is recorded yet: `make reproduce` records one.\n"
+    lines = ["| chapter | CPU of the rerun | figures compared | identical | largest relative difference "
+             "| ledger verdicts unchanged |", "|---|---|---:|---|---:|---|"]
+    for stem, entry in sorted(reruns.items()):
+        verdicts = entry.get("verdicts", {})
+        kept = sum(1 for v in verdicts.values() if v["committed"] == v["rerun"])
+        largest = entry.get("largest_relative_difference", 0.0 if entry.get("identical") else None)
+        lines.append(f"| `{stem}` | {_cell(entry.get('cpu', '?'))} | {entry['compared']} "
+                     f"| {'yes' if entry.get('identical') else 'no'} "
+                     f"| {'—' if largest is None else f'{largest:.1e}'} "
+                     f"| {f'{kept} of {len(verdicts)}' if verdicts else 'no verdict recorded'} |")
+    return "\n".join(lines) + "\n"
+
+
 class _GeneratedMarkdown(SphinxDirective):
     """Render the Markdown returned by `markdown()` in place of the directive."""
 
@@ -617,9 +660,17 @@ class ErrataDirective(_GeneratedMarkdown):
                                kind=self.options.get("kind"))
 
 
+class ReproducibilityDirective(_GeneratedMarkdown):
+    data_files = (REPRODUCIBILITY_FILE,)
+
+    def markdown(self) -> str:
+        return reproducibility_markdown(read_reruns(REPRODUCIBILITY_FILE))
+
+
 def setup(app):
     app.add_directive("rnnbook-runtimes", RuntimesDirective)
     app.add_directive("rnnbook-migration", MigrationDirective)
     app.add_directive("rnnbook-claims", ClaimsDirective)
     app.add_directive("rnnbook-errata", ErrataDirective)
+    app.add_directive("rnnbook-reproducibility", ReproducibilityDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
