@@ -149,14 +149,16 @@ def paired_bootstrap_bleu(hypotheses_a: Sequence[str], hypotheses_b: Sequence[st
         raise ValueError("both systems need one hypothesis per reference list")
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
-    streams = _reference_streams(references)
-    metric = BLEU(lowercase=True, tokenize="13a")
-    # per sentence: lengths and n-gram matches/totals, which add up over any resample
-    stats = [np.array(metric._extract_corpus_statistics(list(h), streams), dtype=np.int64)
-             for h in (hypotheses_a, hypotheses_b)]
+    # Per sentence, from sacreBLEU's public scores: lengths and n-gram matches and totals, which
+    # add up over any resample (effective_order only changes a sentence's own score, not these).
+    metric = BLEU(lowercase=True, tokenize="13a", effective_order=True)
+    stats = [np.array([[s.sys_len, s.ref_len, *s.counts, *s.totals]
+                       for s in (metric.sentence_score(h, list(r)) for h, r in zip(hyps, references))], dtype=np.int64)
+             for hyps in (hypotheses_a, hypotheses_b)]
 
     def score(rows):
-        return metric._compute_score_from_stats(rows.sum(axis=0).tolist()).score
+        sys_len, ref_len, *matches = rows.sum(axis=0).tolist()
+        return BLEU.compute_bleu(matches[:4], matches[4:], sys_len, ref_len, smooth_method="exp").score
 
     draws = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
     differences = np.array([score(stats[0][d]) - score(stats[1][d]) for d in draws])
