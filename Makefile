@@ -11,7 +11,7 @@ PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	run-times export bench reproduce
+	run-times export bench reproduce jupyter reader-copies
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -78,6 +78,10 @@ reproduce: $(STAMP)  ## run committed notebooks again (full profile, nothing sto
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 12 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run
+
+APP ?= lab
+jupyter: $(STAMP)  ## the chapters live in JupyterLab (PROFILE=smoke for a quick look, default full; APP=notebook for Notebook 7)
+	$(PY) tools/jupyter_reader.py --app $(APP) $(if $(PROFILE),--profile $(PROFILE))
 
 serve:  ## serve the built site on 127.0.0.1
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)
