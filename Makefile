@@ -58,6 +58,7 @@ smoke-times: $(STAMP)  ## run the notebooks in the smoke profile; record their t
 
 run-times: $(STAMP)  ## rewrite the run times in the README and the chapters' Overviews from the recorded times
 	$(PY) tools/sync_run_times.py
+	$(PY) tools/reader_copies.py
 
 site: $(STAMP) vendor
 	rm -rf _build
@@ -72,12 +73,16 @@ export: $(STAMP)  ## write chapter_code/ from the chapters' cells marked `#| exp
 execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)
 	$(PY) tools/sync_run_times.py
+	$(PY) tools/reader_copies.py
 
 reproduce: $(STAMP)  ## run committed notebooks again (full profile, nothing stored); compare their figures
 	$(PY) -m utils.freshness reproduce $(NB)
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 12 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run
+
+reader-copies: $(STAMP)  ## write reader/ (the chapters for Colab and download: MyST roles as links to the site)
+	$(PY) tools/reader_copies.py
 
 APP ?= lab
 jupyter: $(STAMP)  ## the chapters live in JupyterLab (PROFILE=smoke for a quick look, default full; APP=notebook for Notebook 7)

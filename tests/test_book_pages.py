@@ -290,7 +290,7 @@ def test_the_run_time_table_reads_the_stamps_and_the_smoke_times(tmp_path):
     table = pages.runtimes_markdown(tmp_path, {"01_first": 29.4}, built("01_first", "02_second"), colab)
     first = _row(table, "01_first")
     assert "29 s" in first and "204 s (3.4 min)" in first
-    assert "(https://colab.research.google.com/github/org/repo/blob/main/chapters/01_first.ipynb)" in first
+    assert "(https://colab.research.google.com/github/org/repo/blob/main/reader/01_first.ipynb)" in first
     second = _row(table, "02_second")
     assert "| — |" in second and "45 s" in second
     assert "03_third" not in table  # not in the book yet
