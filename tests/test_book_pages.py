@@ -18,6 +18,7 @@ import yaml
 from sphinx.errors import ExtensionError
 
 from tools import sync_colab_bootstrap as sync
+from utils.freshness import jupyter_form
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 BOOK = REPO_ROOT / "book"
@@ -451,6 +452,7 @@ def test_the_sync_script_writes_the_bootstrap_cell_from_the_config(tmp_path):
     notebook = tmp_path / "01_bptt.ipynb"  # a chapter without its bootstrap cell
     original = nbformat.read(CHAPTERS / "01_bptt.ipynb", as_version=4)
     original.cells = [c for c in original.cells if sync.TAG not in c.metadata.get("tags", [])]
+    original = jupyter_form(original)  # as the chapters are stored, and the script writes them
     nbformat.write(original, notebook)
     assert sync.sync_file(notebook, source, check=True)  # not in sync yet
     assert sync.sync_file(notebook, source) is True

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     jupyter = str(Path(sys.executable).parent / "jupyter")
     env = reader_environment(profile, write_kernelspec())
     notebooks = [str(p) for p in chapters()]
-    os.spawnve(os.P_WAIT, jupyter, [jupyter, "trust", *notebooks], env)
+    subprocess.run([jupyter, "trust", *notebooks], env=env, check=True)
     total, longest, longest_minutes = expected_minutes(profile)
     other = "smoke" if profile == "full" else "full"
     print(f"\nProfile: {profile}{' (the default)' if profile == 'full' else ''}: all chapters about "

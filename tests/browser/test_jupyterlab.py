@@ -68,7 +68,7 @@ class JupyterLab:
         chapters = sorted(str(p) for p in (book / "chapters").glob("[0-9][0-9]_*.ipynb"))
         subprocess.run([str(JUPYTER), "trust", *chapters], env=self.env, check=True, capture_output=True)
         command = [str(JUPYTER), "lab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-                   f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={book / 'chapters'}"]
+                   f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={book / 'chapters'}"]
         if os.geteuid() == 0:
             command.append("--allow-root")
         self.process = subprocess.Popen(command, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
