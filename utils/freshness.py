@@ -403,8 +403,8 @@ def jupyter_form(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook as JupyterLab 4 and Notebook 7 save it after opening it: every JSON number as
     a browser holds it (whole floats without ".0"; :func:`_as_javascript_number`) and the kernel's
     display name as ipykernel's kernelspec gives it. Code, outputs' values and the code hash are
-    unchanged; applying it twice changes nothing. Checked against JupyterLab 4.6 and Notebook 7.6
-    by the real-client test (tests/browser/test_jupyterlab.py)."""
+    unchanged; applying it twice changes nothing. Checked against JupyterLab 4.6 by the
+    real-client test (tests/browser/test_jupyterlab.py); Notebook 7.6 saves the same bytes."""
     nb = nbformat.from_dict(_through_the_browser(nb))
     kernelspec = nb.metadata.get("kernelspec")
     if kernelspec and kernelspec.get("name") == JUPYTER_KERNELSPEC["name"]:
