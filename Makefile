@@ -11,7 +11,7 @@ PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	run-times export bench reproduce
+	run-times export bench reproduce jupyter reader-copies
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -58,6 +58,7 @@ smoke-times: $(STAMP)  ## run the notebooks in the smoke profile; record their t
 
 run-times: $(STAMP)  ## rewrite the run times in the README and the chapters' Overviews from the recorded times
 	$(PY) tools/sync_run_times.py
+	$(PY) tools/reader_copies.py
 
 site: $(STAMP) vendor
 	rm -rf _build
@@ -72,12 +73,20 @@ export: $(STAMP)  ## write chapter_code/ from the chapters' cells marked `#| exp
 execute: $(STAMP)  ## re-run notebooks (profile: RNNBOOK_PROFILE, default full); store outputs and figures
 	$(PY) -m utils.freshness execute $(NB)
 	$(PY) tools/sync_run_times.py
+	$(PY) tools/reader_copies.py
 
 reproduce: $(STAMP)  ## run committed notebooks again (full profile, nothing stored); compare their figures
 	$(PY) -m utils.freshness reproduce $(NB)
 
 bench: $(BENCH_STAMP)  ## benchmarks (about 12 min on 2 cores): bench/results/*.json and book/bench_figures/*.png
 	$(PY) -m bench.run
+
+reader-copies: $(STAMP)  ## write reader/ (the chapters for Colab and download: MyST roles as links to the site)
+	$(PY) tools/reader_copies.py
+
+APP ?= lab
+jupyter: $(STAMP)  ## the chapters live in JupyterLab (PROFILE=smoke for a quick look, default full; APP=notebook for Notebook 7)
+	$(PY) tools/jupyter_reader.py --app $(APP) $(if $(PROFILE),--profile $(PROFILE))
 
 serve:  ## serve the built site on 127.0.0.1
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(SITE)

@@ -18,6 +18,7 @@ import yaml
 from sphinx.errors import ExtensionError
 
 from tools import sync_colab_bootstrap as sync
+from utils.freshness import jupyter_form
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 BOOK = REPO_ROOT / "book"
@@ -342,7 +343,7 @@ def test_the_run_time_table_reads_the_stamps_and_the_smoke_times(tmp_path):
     table = pages.runtimes_markdown(tmp_path, {"01_first": 29.4}, built("01_first", "02_second"), colab)
     first = _row(table, "01_first")
     assert "29 s" in first and "204 s (3.4 min)" in first
-    assert "(https://colab.research.google.com/github/org/repo/blob/main/chapters/01_first.ipynb)" in first
+    assert "(https://colab.research.google.com/github/org/repo/blob/main/reader/01_first.ipynb)" in first
     second = _row(table, "02_second")
     assert "| — |" in second and "45 s" in second
     assert "03_third" not in table  # not in the book yet
@@ -503,6 +504,7 @@ def test_the_sync_script_writes_the_bootstrap_cell_from_the_config(tmp_path):
     notebook = tmp_path / "01_bptt.ipynb"  # a chapter without its bootstrap cell
     original = nbformat.read(CHAPTERS / "01_bptt.ipynb", as_version=4)
     original.cells = [c for c in original.cells if sync.TAG not in c.metadata.get("tags", [])]
+    original = jupyter_form(original)  # as the chapters are stored, and the script writes them
     nbformat.write(original, notebook)
     assert sync.sync_file(notebook, source, check=True)  # not in sync yet
     assert sync.sync_file(notebook, source) is True

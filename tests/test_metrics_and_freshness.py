@@ -8,6 +8,11 @@ from utils import freshness, metrics
 from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPRODUCIBILITY_FILE
 
 
+def _write(nb, path):
+    """Store a notebook as `make execute` does: in the form Jupyter saves."""
+    nbformat.write(freshness.jupyter_form(nb), path)
+
+
 def _stamp(nb, profile="full", runtime=10.0, stem="tmp_chapter"):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
@@ -25,7 +30,7 @@ def notebook(tmp_path):
         nbformat.v4.new_code_cell("print(x)"),
     ])
     path = tmp_path / "tmp_chapter.ipynb"
-    nbformat.write(_stamp(nb), path)
+    _write(_stamp(nb), path)
     _settings_beside(path)
     return path
 
@@ -47,7 +52,7 @@ def recorded(tmp_path):
     nb.cells[1].outputs = [_metrics_output("tmp_chapter", accuracy=0.95, lag=8)]
     (tmp_path / "recorded").mkdir()
     path = tmp_path / "recorded" / "tmp_chapter.ipynb"
-    nbformat.write(_stamp(nb), path)
+    _write(_stamp(nb), path)
     _settings_beside(path)
     metrics_dir = tmp_path / "metrics"
     freshness.write_metrics(nb, path, metrics_dir)
@@ -64,23 +69,23 @@ def test_a_fresh_notebook_passes(notebook):
 def test_outputs_missing(notebook):
     nb = nbformat.read(notebook, as_version=4)
     del nb.metadata[freshness.METADATA_KEY]
-    nbformat.write(nb, notebook)
+    _write(nb, notebook)
     assert "never executed" in freshness.check_notebook(notebook)[0]
     nb = _stamp(nb)
     nb.cells[2].execution_count = None
-    nbformat.write(nb, notebook)
+    _write(nb, notebook)
     assert any("has no outputs" in p for p in freshness.check_notebook(notebook))
 
 
 def test_outputs_from_the_smoke_profile(notebook):
-    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), profile="smoke"), notebook)
+    _write(_stamp(nbformat.read(notebook, as_version=4), profile="smoke"), notebook)
     assert any("'smoke' profile" in p for p in freshness.check_notebook(notebook))
 
 
 def test_outputs_from_other_cell_code(notebook):
     nb = nbformat.read(notebook, as_version=4)
     nb.cells[2].source = "print(x + 1)"
-    nbformat.write(nb, notebook)
+    _write(nb, notebook)
     problems = freshness.check_notebook(notebook)
     assert any("other code (changed: its code cells" in p for p in problems)
 
@@ -91,7 +96,7 @@ def test_outputs_from_another_version_of_an_imported_module(notebook):
     assert "utils/data.py" in stamp["utils_hashes"]
     stamp["utils_hashes"]["utils/data.py"] = "0" * 64
     stamp["code_hash"] = "1" * 64
-    nbformat.write(nb, notebook)
+    _write(nb, notebook)
     assert any("utils/data.py" in p for p in freshness.check_notebook(notebook))
 
 
@@ -126,9 +131,9 @@ def test_modules_that_compute_nothing_are_not_hashed():
 def test_full_budget_is_reported_and_fails_only_far_beyond(notebook):
     budget = freshness.full_budget_s(notebook)
     assert budget == 360  # from the settings file beside the notebook
-    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=2 * budget), notebook)
+    _write(_stamp(nbformat.read(notebook, as_version=4), runtime=2 * budget), notebook)
     assert freshness.check_notebook(notebook) == []  # a busy machine: slow, not stale
-    nbformat.write(_stamp(nbformat.read(notebook, as_version=4), runtime=4 * budget), notebook)
+    _write(_stamp(nbformat.read(notebook, as_version=4), runtime=4 * budget), notebook)
     assert any("over 3 x its budget" in p for p in freshness.check_notebook(notebook))
     assert "OVER (2.0 x)" in freshness.budget_note("x", 2 * budget, budget)
     assert "within" in freshness.budget_note("x", budget / 2, budget)
@@ -291,7 +296,7 @@ def _tiny_chapter(tmp_path, stem="01_bptt", fail=False):
     if fail:
         cells.append(nbformat.v4.new_code_cell("raise RuntimeError('a cell after the figures fails')"))
     path = tmp_path / f"{stem}.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    _write(nbformat.v4.new_notebook(cells=cells), path)
     _settings_beside(path)
     return path
 
@@ -321,14 +326,14 @@ def test_a_rerun_with_the_same_figures_is_recorded_as_reproduced_and_a_different
     monkeypatch.delenv("RNNBOOK_PROFILE", raising=False)
     metrics_dir, record = tmp_path / "metrics", tmp_path / "reproducibility.json"
     seeded = tmp_path / "01_bptt.ipynb"  # a result, and a wall-clock figure that every run measures anew
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    _write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import time\nfrom utils.metrics import record_metrics\n"
         "record_metrics('01_bptt', answer=42, train_seconds=time.perf_counter())")]), seeded)
     _settings_beside(seeded)
     freshness.execute_notebook(seeded, metrics_dir=metrics_dir)
     assert freshness.reproduce_notebook(seeded, metrics_dir, record) == []
     unseeded = tmp_path / "02_mnist_rnn.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    _write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import os\nfrom utils.metrics import record_metrics\n"
         "record_metrics('02_mnist_rnn', noise=int.from_bytes(os.urandom(4), 'big'))")]), unseeded)
     _settings_beside(unseeded)
@@ -347,7 +352,7 @@ def test_a_rerun_with_the_same_figures_is_recorded_as_reproduced_and_a_different
     assert results["01_bptt"]["verdicts"]["bptt-is-backpropagation"]["committed"].startswith("cannot judge")
     nb = nbformat.read(seeded, as_version=4)
     nb.cells[0].source += "\nx = 1"  # the code changed since its figures were stored
-    nbformat.write(nb, seeded)
+    _write(nb, seeded)
     with pytest.raises(freshness.ExecutionRefused, match="stale"):
         freshness.reproduce_notebook(seeded, metrics_dir, record)
 
@@ -415,7 +420,7 @@ def test_check_counts_notebooks_not_problems(notebook, recorded, tmp_path, capsy
     nb = nbformat.read(notebook, as_version=4)
     nb.cells[2].source = "print(2)"
     nb.cells[2].execution_count = None  # two problems in one notebook
-    nbformat.write(nb, other)
+    _write(nb, other)
     _settings_beside(other)
     (metrics_dir / "02_other.json").write_text("{}")  # and a third, about its metrics file
     assert freshness.main(["check", str(path), str(other)]) == 1
@@ -460,3 +465,92 @@ def test_a_deliberate_error_is_allowed_in_a_tagged_cell_only():
     assert freshness.output_problems(nb, "nb.ipynb") == []
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="accuracy 0.98 in 6.9 s/epoch\n")]
     assert freshness.output_problems(nb, "nb.ipynb") == []
+
+
+# ------------------------------------------------------ saved by Jupyter (issue: opening and saving)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (1.0, 1, True), (0, 0.0, True), ([1.0, 2], [1, 2.0], True), ({"a": 3.0}, {"a": 3}, True),
+    (1, True, False), (0.1, 0.10000001, False), ("1", 1, False), ([1], [1, 1], False), ({"a": 1}, {"b": 1}, False),
+])
+def test_figures_compare_as_values(a, b, same):
+    assert metrics.same_value(a, b) is same
+    assert metrics.same_value(b, a) is same
+
+
+def test_a_whole_number_figure_saved_by_jupyter_is_still_fresh(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.cells[0].outputs = [_metrics_output("tmp_chapter", ratio=3.0, error=0.0, accuracy=0.5)]
+    path = tmp_path / "tmp_chapter.ipynb"
+    _write(_stamp(nb), path)
+    _settings_beside(path)
+    metrics_dir = tmp_path / "metrics"
+    freshness.write_metrics(nb, path, metrics_dir)  # as `make execute`: the figures as Python recorded them
+    assert '"ratio": 3.0' in (metrics_dir / "tmp_chapter.json").read_text()
+    assert '"ratio": 3\n' in path.read_text()  # the notebook, as a browser holds it
+    assert freshness.check_notebook(path, metrics_dir) == []
+    nb.cells[0].outputs[0].data[metrics.METRICS_MIME]["metrics"]["ratio"] = 3.5
+    _write(nb, path)
+    assert any("ratio: file 3.0, notebook 3.5" in p for p in freshness.check_notebook(path, metrics_dir))
+
+
+@pytest.mark.parametrize(("number", "held"), [
+    (1.0, 1), (-0.0, 0), (83659640.0, 83659640), (0.1, 0.1), (1.5e-05, 1.5e-05), (1e21, 1e21), (1e20, 10**20),
+    (2**63, 9223372036854776000), (2**53, 2**53), (7, 7),
+])
+def test_numbers_are_stored_as_a_browser_holds_them(number, held):
+    # JSON.stringify(JSON.parse(...)) in a browser: 1.0 -> 1, 1e21 -> 1e+21, 2**63 -> 9223372036854776000
+    stored = freshness.jupyter_form(nbformat.from_dict({"metadata": {"x": number}, "cells": [], "nbformat": 4,
+                                                        "nbformat_minor": 5})).metadata.x
+    assert stored == held and type(stored) is type(held)
+
+
+def test_the_jupyter_form_names_ipykernels_kernel_and_is_a_fixed_point(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1.0")])
+    nb.metadata.kernelspec = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata.rnnbook = {"runtime_s": 12.0}
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    assert not freshness.in_jupyter_form(path)
+    assert freshness.normalise_notebook(path) is True
+    once = path.read_text()
+    assert '"display_name": "Python 3 (ipykernel)"' in once and '"runtime_s": 12\n' in once
+    assert '"x = 1.0"' in once  # code is text: untouched
+    assert freshness.normalise_notebook(path) is False and path.read_text() == once
+    assert freshness.in_jupyter_form(path)
+
+
+CHAPTERS = sorted(path.stem for path in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOT_IN_JUPYTER_FORM = "not stored in the form Jupyter saves"
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_a_chapter_opened_and_saved_by_jupyter_stays_fresh(stem, tmp_path):
+    """Open a copy of the chapter as the Jupyter server does, save it as JupyterLab does (the
+    browser's form, then nbformat.write), and check it: saving never makes the book stale."""
+    original = CHAPTERS_DIR / f"{stem}.ipynb"
+    copy = tmp_path / original.name
+    shutil.copy(CHAPTERS_DIR / f"{stem}.toml", tmp_path)
+    opened = nbformat.read(original, as_version=4)
+    nbformat.write(freshness.jupyter_form(opened), copy)
+    saved = nbformat.read(copy, as_version=4)
+    assert freshness.fingerprint(saved, stem)["code_hash"] == freshness.fingerprint(opened, stem)["code_hash"]
+    assert metrics.same_value(saved.cells, opened.cells)  # every source and output equal as values
+    del opened.metadata["kernelspec"]["display_name"], saved.metadata["kernelspec"]["display_name"]
+    assert metrics.same_value(saved.metadata, opened.metadata)  # the stamp and the widgets' state too
+    assert freshness.check_notebook(copy) == [p for p in freshness.check_notebook(original)
+                                              if NOT_IN_JUPYTER_FORM not in p]
+    text = copy.read_text()
+    nbformat.write(freshness.jupyter_form(nbformat.read(copy, as_version=4)), copy)  # saved again
+    assert copy.read_text() == text
+
+
+def test_the_normalise_command_rewrites_once(tmp_path, capsys):
+    copy = tmp_path / "06_dropout.ipynb"
+    nb = nbformat.read(CHAPTERS_DIR / "06_dropout.ipynb", as_version=4)
+    nb.metadata.kernelspec.display_name = "Python 3"  # as nbclient leaves it
+    nbformat.write(nb, copy)
+    assert freshness.main(["normalise", str(copy)]) == 0
+    assert freshness.main(["normalise", str(copy)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{copy}: rewritten", f"{copy}: already in Jupyter form"]

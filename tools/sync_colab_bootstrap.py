@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from utils.freshness import jupyter_form
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 CONFIG_FILE = REPO_ROOT / "_config.yml"
@@ -118,7 +119,7 @@ def sync_file(path: Path, source: str, check: bool = False) -> bool:
         return not is_synced(nb, source)
     changed = sync_notebook(nb, source)
     if changed:
-        nbformat.write(nb, path)
+        nbformat.write(jupyter_form(nb), path)  # as Jupyter saves it
     return changed
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from utils.freshness import jupyter_form
 from utils.paths import CHAPTERS_DIR, SMOKE_TIMES
 from utils.paths import REPO_ROOT as ROOT
 
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         if synced_overview(nb, smoke.get(path.stem)):
             stale.append(path.name)
             if not check:
-                nbformat.write(nb, path)
+                nbformat.write(jupyter_form(nb), path)  # as Jupyter saves it
     if check and stale:
         print(f"run times out of date in {', '.join(stale)}: run `make run-times`", file=sys.stderr)
         return 1

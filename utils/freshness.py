@@ -4,7 +4,11 @@ Each notebook executed by ``make execute`` carries ``metadata.rnnbook``: the pro
 ran in, its run time, and a *code hash*. :func:`check_notebook` fails when outputs are
 missing, come from the smoke profile, come from code or library versions other than those
 committed, when an output shows a machine path, an unintended traceback or a TensorFlow log
-line, or when ``book/metrics/<stem>.json`` differs from the figures the notebook recorded.
+line, or when ``book/metrics/<stem>.json`` differs from the figures the notebook recorded
+(compared as values: ``1.0`` equals ``1``).
+
+Notebooks are stored in the form JupyterLab 4 and Notebook 7 save (:func:`jupyter_form`), so
+that opening a chapter and saving it changes no byte of it.
 
 What the code hash covers, and why:
 
@@ -27,12 +31,14 @@ Command line::
     python -m utils.freshness execute chapters/01_bptt.ipynb [...]   # profile: RNNBOOK_PROFILE
     python -m utils.freshness check chapters/*.ipynb
     python -m utils.freshness metrics chapters/*.ipynb    # rewrite book/metrics from the notebooks
+    python -m utils.freshness normalise chapters/*.ipynb  # store them as Jupyter saves them
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import decimal
 import hashlib
 import importlib.metadata
 import json
@@ -46,7 +52,7 @@ from typing import Any
 
 import nbformat
 
-from .metrics import MetricsError, is_timing_metric, metrics_differences, metrics_json, recorded_metrics
+from .metrics import MetricsError, is_timing_metric, metrics_differences, metrics_json, recorded_metrics, same_value
 from .paths import CHAPTERS_DIR, LOCK_FILE, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
 from .profile import PROFILE_ENV, budget_seconds, current_profile, read_settings_file, settings_path
 from .timing import cpu_model
@@ -264,15 +270,16 @@ def _metrics_problems(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path) 
     if not metrics_file.is_file():
         return [f"{path.name}: its figures are not in book/metrics/{metrics_file.name}; "
                 f"run `python -m utils.freshness metrics {path}`"]
-    actual = metrics_file.read_text()
-    if actual == expected:
-        return []
     try:
-        differences = metrics_differences(json.loads(expected), json.loads(actual))
+        actual = json.loads(metrics_file.read_text())
     except json.JSONDecodeError as error:
-        differences = [f"not JSON ({error})"]
-    return [f"{metrics_file.name}: differs from the figures {path.name} recorded: "
-            f"{'; '.join(differences) or 'layout'}"]
+        return [f"{metrics_file.name}: not JSON ({error})"]
+    # Values, not bytes: a notebook saved by Jupyter holds 1 where Python recorded 1.0.
+    differences = metrics_differences(json.loads(expected), actual)
+    if not differences and not same_value(json.loads(expected), actual):
+        differences = ["fields other than the figures"]
+    return [f"{metrics_file.name}: differs from the figures {path.name} recorded: {'; '.join(differences)}"
+            ] if differences else []
 
 
 # What a committed output must not show a reader: where the book was run, a traceback nobody
@@ -350,6 +357,9 @@ def check_notebook(path: str | os.PathLike[str], metrics_dir: Path | None = None
     if runtime is None or runtime > limit:
         problems.append(f"{path.name}: full-profile run time {runtime} s is over {BUDGET_FAILURE_FACTOR} x its "
                         f"budget of {full_budget_s(path)} s: is it running the right sizes?")
+    if not in_jupyter_form(path):
+        problems.append(f"{path.name}: not stored in the form Jupyter saves, so opening and saving it in JupyterLab "
+                        f"would change it; run `python -m utils.freshness normalise {path}`")
     problems += output_problems(nb, path.name)
     problems += _metrics_problems(nb, path, METRICS_DIR if metrics_dir is None else metrics_dir)
     return problems
@@ -360,6 +370,72 @@ def budget_note(stem: str, seconds: float, budget: float) -> str:
     share = seconds / budget
     verdict = "within" if share <= 1 else f"OVER ({share:.1f} x)"
     return f"{stem}: {seconds:.1f} s, {verdict} its budget of {budget:.0f} s"
+
+
+# The kernelspec JupyterLab 4 and Notebook 7 write for ipykernel's kernel "python3" on opening a notebook.
+JUPYTER_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def _as_javascript_number(number: int | float) -> int | float:
+    """`number` as Python reads it back after a browser's JSON.parse and JSON.stringify.
+
+    JavaScript has one number type: a whole float is written without its ".0" (up to 1e21),
+    and an integer beyond 2**53 is rounded to a double and written with its shortest digits.
+    """
+    if isinstance(number, float):
+        return int(decimal.Decimal(repr(number))) if number.is_integer() and abs(number) < 1e21 else number
+    if abs(number) > 2**53:
+        return _as_javascript_number(float(number))
+    return number
+
+
+def _through_the_browser(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return _as_javascript_number(value)
+    if isinstance(value, Mapping):
+        return type(value)((key, _through_the_browser(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_through_the_browser(item) for item in value]
+    return value
+
+
+def jupyter_form(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook as JupyterLab 4 and Notebook 7 save it after opening it: every JSON number as
+    a browser holds it (whole floats without ".0"; :func:`_as_javascript_number`) and the kernel's
+    display name as ipykernel's kernelspec gives it. Code, outputs' values and the code hash are
+    unchanged; applying it twice changes nothing. Checked against JupyterLab 4.6 by the
+    real-client test (tests/browser/test_jupyterlab.py); Notebook 7.6 saves the same bytes."""
+    nb = nbformat.from_dict(_through_the_browser(nb))
+    kernelspec = nb.metadata.get("kernelspec")
+    if kernelspec and kernelspec.get("name") == JUPYTER_KERNELSPEC["name"]:
+        kernelspec.update(JUPYTER_KERNELSPEC)
+    return nb
+
+
+def jupyter_text(text: str) -> str:
+    """The file text a notebook whose file text is `text` has once Jupyter has saved it."""
+    after = nbformat.writes(jupyter_form(nbformat.reads(text, as_version=nbformat.NO_CONVERT)))
+    return after if after.endswith("\n") else after + "\n"  # as nbformat.write, and so the Jupyter server, ends it
+
+
+def in_jupyter_form(path: str | os.PathLike[str]) -> bool:
+    text = Path(path).read_text()
+    return jupyter_text(text) == text
+
+
+def normalise_notebook(path: str | os.PathLike[str]) -> bool:
+    """Rewrite the notebook at `path` in :func:`jupyter_form`; whether any byte changed."""
+    path = Path(path)
+    before = path.read_text()
+    after = jupyter_text(before)
+    if after == before:
+        return False
+    temporary = path.with_suffix(".ipynb.tmp")
+    temporary.write_text(after)
+    os.replace(temporary, path)
+    return True
 
 
 class ExecutionRefused(RuntimeError):
@@ -498,7 +574,7 @@ def execute_notebook(path: str | os.PathLike[str], store: bool = True,
         nb.metadata[METADATA_KEY] = {"profile": profile, "runtime_s": round(seconds, 1),
                                      **fingerprint(nb, path.stem)}
         figures = derived_metrics_json(nb, path.stem)  # contradicting records fail here, before any write
-        nbformat.write(nb, path)
+        nbformat.write(jupyter_form(nb), path)  # so that opening and saving it in Jupyter changes nothing
         write_metrics(nb, path, metrics_dir, text=figures)
     return profile, seconds
 
@@ -515,8 +591,11 @@ def main(argv: list[str] | None = None) -> int:
     again = sub.add_parser("reproduce", help="run committed notebooks again (full profile, nothing stored) "
                                              "and compare their figures with book/metrics")
     again.add_argument("notebooks", nargs="+")
-    rewrite = sub.add_parser("metrics", help="rewrite book/metrics/<stem>.json from the notebooks' figures")
+    rewrite = sub.add_parser("metrics", help="rewrite book/metrics/<stem>.json from the notebooks' figures "
+                                             "(a file whose figures are equal as values is left as it is)")
     rewrite.add_argument("notebooks", nargs="+")
+    normalise = sub.add_parser("normalise", help="rewrite notebooks in the form JupyterLab and Notebook 7 save")
+    normalise.add_argument("notebooks", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "execute":
         try:
@@ -546,8 +625,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "metrics":
         for notebook in args.notebooks:
             nb = nbformat.read(notebook, as_version=4)
+            if not _metrics_problems(nb, Path(notebook), METRICS_DIR):
+                print(f"{notebook}: book/metrics/{Path(notebook).stem}.json already holds its figures")
+                continue
             written = write_metrics(nb, Path(notebook))
             print(f"{notebook}: {written.relative_to(REPO_ROOT) if written else 'records no figures'}")
+        return 0
+    if args.command == "normalise":
+        for notebook in args.notebooks:
+            print(f"{notebook}: {'rewritten' if normalise_notebook(notebook) else 'already in Jupyter form'}")
         return 0
     stale = {}
     for notebook in args.notebooks:

@@ -104,11 +104,26 @@ def recorded_metrics(outputs: Iterable[Mapping[str, Any]], notebook: str,
             raise MetricsError(f"{notebook}: figures recorded in the {record.get('profile')!r} profile, "
                                f"but the run's profile is {profile!r}")
         for name, value in record["metrics"].items():
-            if name in merged and merged[name] != value:
+            if name in merged and not same_value(merged[name], value):
                 raise MetricsError(f"{notebook}: metric {name!r} is recorded twice, as {merged[name]!r} "
                                    f"and {value!r}")
             merged[name] = value
     return dict(sorted(merged.items())) if merged else None
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two figures (or records) are equal as values: numbers as numbers (``1.0`` equals
+    ``1``, as they do once a browser has held the notebook), but a boolean is no number, and
+    lists and mappings compare item by item."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_value(a[key], b[key]) for key in a)
+    return type(a) is type(b) and a == b
 
 
 def metrics_json(notebook: str, profile: str, code_hash: str, metrics: Mapping[str, Any]) -> str:
@@ -118,16 +133,16 @@ def metrics_json(notebook: str, profile: str, code_hash: str, metrics: Mapping[s
 
 
 def metrics_differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
-    """Each metric (or record field) on which two metrics records disagree, named."""
+    """Each metric (or record field) on which two metrics records disagree (by :func:`same_value`), named."""
     found = [f"{key}: file {actual.get(key)!r}, notebook {expected.get(key)!r}"
-             for key in ("notebook", "profile", "code_hash") if expected.get(key) != actual.get(key)]
+             for key in ("notebook", "profile", "code_hash") if not same_value(expected.get(key), actual.get(key))]
     want, have = expected.get("metrics", {}), actual.get("metrics", {})
     for name in sorted(set(want) | set(have)):
         if name not in have:
             found.append(f"{name}: missing from the file (notebook {want[name]!r})")
         elif name not in want:
             found.append(f"{name}: in the file ({have[name]!r}) but not recorded by the notebook")
-        elif want[name] != have[name]:
+        elif not same_value(want[name], have[name]):
             found.append(f"{name}: file {have[name]!r}, notebook {want[name]!r}")
     return found
 

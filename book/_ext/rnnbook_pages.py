@@ -173,7 +173,7 @@ def runtimes_markdown(chapters_dir: Path, smoke_times: Mapping[str, float], is_b
         row = (f"| {number}. {{doc}}`/chapters/{stem}` | {format_seconds(smoke) if smoke is not None else '—'} "
                f"| {format_seconds(full) if full is not None else '—'} |")
         if colab:
-            row += f" [open in Colab]({colab}chapters/{stem}.ipynb) |"
+            row += f" [open in Colab]({colab}reader/{stem}.ipynb) |"  # the plain-Markdown copy (tools/reader_copies.py)
         rows.append(row)
     if len(rows) == 2:
         raise ExtensionError("no chapter notebook is part of the book: nothing to time")

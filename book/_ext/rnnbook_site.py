@@ -308,6 +308,36 @@ def _search_dictionary(app) -> None:
     app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(path)}
 
 
+# ------------------------------------------------------------------------------ reader's copies
+
+READER_DIR = Path(__file__).resolve().parents[2] / "reader"  # tools/reader_copies.py writes it
+
+
+def _reader_copy_buttons(app, pagename, templatename, context, doctree) -> None:
+    """On a chapter's page, the Colab button and the .ipynb download open the chapter's reader's
+    copy (plain Markdown, links to this site) instead of its MyST source."""
+    stem = pagename.removeprefix("chapters/")
+    if not pagename.startswith("chapters/") or not (READER_DIR / f"{stem}.ipynb").is_file():
+        return
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if isinstance(group, dict) else []:
+            url = button.get("url", "")
+            if group.get("label") == "launch-buttons" and button.get("text") == "Colab":
+                button["url"] = url.replace(f"/{pagename}.ipynb", f"/reader/{stem}.ipynb")
+            elif group.get("label") == "download-buttons" and url.endswith(f"{pagename}.ipynb"):
+                button["url"] = context["pathto"](f"reader/{stem}.ipynb", 1)
+
+
+def _copy_reader_copies(app, exception) -> None:
+    """Serve reader/*.ipynb at <site>/reader/, where the download buttons point."""
+    if exception is not None or app.builder.format != "html" or not READER_DIR.is_dir():
+        return
+    target = Path(app.outdir) / "reader"
+    target.mkdir(exist_ok=True)
+    for copy in sorted(READER_DIR.glob("*.ipynb")):
+        (target / copy.name).write_bytes(copy.read_bytes())
+
+
 def setup(app):
     app.connect("builder-inited", _search_dictionary)
     app.add_css_file("rnnbook-site.css")
@@ -317,4 +347,6 @@ def setup(app):
     app.connect("html-page-context", _inline_code, priority=920)
     app.connect("doctree-resolved", _figures)
     app.connect("build-finished", _mark_chinese_pages)
+    app.connect("html-page-context", _reader_copy_buttons, priority=930)  # after the theme's buttons (501)
+    app.connect("build-finished", _copy_reader_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

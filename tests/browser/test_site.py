@@ -411,3 +411,38 @@ def test_every_slider_switches_the_visible_view(browser, site_url, page_path, tm
         assert visit.errors == [] and visit.outside == []
     finally:
         visit.close()
+
+
+def test_the_reader_copies_link_to_pages_and_anchors_of_this_site():
+    """Every link of reader/*.ipynb into the site names a built page and an id on it."""
+    import nbformat
+
+    from tools import reader_copies
+
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE} has no built site: run `make site` first")
+    base = reader_copies.site_url()
+    broken, checked = [], 0
+    for copy in sorted(reader_copies.READER_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(copy, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for url in re.findall(r"\]\((" + re.escape(base) + r"[^)\s]*)\)", cell.source):
+                checked += 1
+                page, _, anchor = url.removeprefix(base).partition("#")
+                target = SITE / page
+                if not target.is_file():
+                    broken.append(f"{copy.name}: {url} (no page)")
+                elif anchor and f'id="{anchor}"' not in target.read_text(encoding="utf-8"):
+                    broken.append(f"{copy.name}: {url} (no id {anchor!r} on the page)")
+    assert checked > 50 and not broken, "\n".join(broken)
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))])
+def test_a_chapters_colab_and_download_buttons_open_its_reader_copy(stem):
+    page = (SITE / "chapters" / f"{stem}.html").read_text(encoding="utf-8")
+    colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page)
+    assert colab and all(url.endswith(f"/reader/{stem}.ipynb") for url in colab), colab
+    downloads = re.findall(r'href="([^"]+\.ipynb)"', page)
+    assert f"../reader/{stem}.ipynb" in downloads, downloads
+    assert (SITE / "reader" / f"{stem}.ipynb").read_bytes() == (REPO_ROOT / "reader" / f"{stem}.ipynb").read_bytes()
