@@ -5,13 +5,18 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+# The lowest supported TensorFlow, Keras, NumPy, matplotlib and ipywidgets (Colab's runtime):
+# a second virtualenv, its own lock, every notebook run there in the smoke profile.
+COMPAT_VENV  := .venv-compat
+COMPAT_PY    := $(COMPAT_VENV)/bin/python
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
 NB        ?= $(wildcard chapters/*.ipynb)
 SITE      := _build/html
 PORT      ?= 8000
 JB_FLAGS  := --builder html -W -n --keep-going
 
 .PHONY: book test execute serve clean lock venv vendor chromium unit lint nbval freshness site browser smoke-times \
-	run-times export bench reproduce jupyter reader-copies
+	run-times export bench reproduce jupyter reader-copies compat
 
 book: $(STAMP) vendor  ## build the static site from the committed outputs
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
@@ -29,6 +34,13 @@ $(BENCH_STAMP): requirements-bench.txt | $(STAMP)  # PyTorch (CPU build) for the
 	$(PY) -m pip install --quiet -r requirements-bench.txt -c constraints.txt
 	touch $@
 
+$(COMPAT_STAMP): constraints-compat.txt pyproject.toml
+	test -x $(COMPAT_PY) || python3 -m venv $(COMPAT_VENV)
+	$(COMPAT_PY) -m pip install --quiet --upgrade pip
+	$(COMPAT_PY) -m pip install --quiet -r constraints-compat.txt
+	$(COMPAT_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
 vendor: $(STAMP)  ## the widget/MathJax JS the site serves: checked against tools/vendor_manifest.json every time
 	$(PY) tools/vendor_widgets.py
 
@@ -36,7 +48,7 @@ chromium:  ## the browser the browser test drives (Debian's package)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 test: $(STAMP) vendor chromium  ## everything CI checks
-	$(MAKE) unit lint freshness nbval site browser
+	$(MAKE) unit lint freshness nbval compat site browser
 
 unit: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -q
@@ -50,6 +62,12 @@ freshness: $(STAMP)
 
 nbval: $(STAMP)
 	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest --nbval-lax -p no:cacheprovider chapters -q
+
+compat: $(COMPAT_STAMP)  ## every notebook, smoke profile, at the lowest supported versions (constraints-compat.txt)
+	$(COMPAT_PY) -c "import importlib.metadata as m; print('compat:', *(f'{p} {m.version(p)}' for p in \
+		('tensorflow-cpu', 'keras', 'numpy', 'matplotlib', 'ipywidgets')))"
+	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 $(COMPAT_PY) -m pytest --nbval-lax --nbval-current-env \
+		-p no:cacheprovider chapters -q
 
 smoke-times: $(STAMP)  ## run the notebooks in the smoke profile; record their times (landing page, README)
 	RNNBOOK_PROFILE=smoke TF_CPP_MIN_LOG_LEVEL=2 RNNBOOK_RECORD_SMOKE_TIMES=1 \

@@ -43,6 +43,11 @@ def repository(config_file: Path = CONFIG_FILE) -> tuple[str, str]:
     return url, branch
 
 
+def clone_folder(url: str) -> str:
+    """Where the bootstrap cell clones the repository `url` on Colab: /content/<repository name>."""
+    return "/content/" + url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+
+
 def bootstrap_source(url: str, branch: str) -> str:
     """The code of the bootstrap cell for the repository `url` at `branch`.
 
@@ -50,7 +55,7 @@ def bootstrap_source(url: str, branch: str) -> str:
     package: an installed copy has no ``chapters/`` beside it, and ``record_metrics`` fingerprints
     the notebook it runs in. Colab already has the libraries the notebooks need.
     """
-    folder = "/content/" + url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    folder = clone_folder(url)
     return (
         "# On Google Colab only: fetch this book's repository and import its package (`utils`) from it.\n"
         "# Elsewhere this cell does nothing. Written by tools/sync_colab_bootstrap.py from _config.yml.\n"

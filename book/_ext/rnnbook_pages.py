@@ -13,6 +13,11 @@ Directives (used in ``book/*.md``):
   figures yet).
 * ``rnnbook-errata``: the errata of ``book/errata.yml``, each linked to where the book shows
   the correct form (plain text while that chapter is not yet part of the book).
+* ``rnnbook-versions``: the supported range of the main libraries, read from the two locks that
+  ``make test`` runs every notebook with: ``constraints-compat.txt`` (the lowest, ``make compat``)
+  and ``requirements.txt`` (the pinned versions that produced the outputs).
+* ``rnnbook-gpu-results``: what a run on a GPU showed (``book/gpu_results.yml``); until there is
+  one, every GPU statement of the page is listed as "not yet run on a GPU".
 
 Each directive renders Markdown with the pure functions below (``*_markdown``), which the
 tests call directly, and lets MyST parse it, so roles such as {ref} and {doc} are checked by
@@ -45,6 +50,9 @@ BOOK_DIR = REPO_ROOT / "book"
 MIGRATION_FILE = BOOK_DIR / "migration.yml"
 CLAIMS_FILE = BOOK_DIR / "claims.yml"
 ERRATA_FILE = BOOK_DIR / "errata.yml"
+GPU_RESULTS_FILE = BOOK_DIR / "gpu_results.yml"
+REQUIREMENTS_FILE = REPO_ROOT / "requirements.txt"
+COMPAT_LOCK_FILE = REPO_ROOT / "constraints-compat.txt"
 
 # "not shown": the figures cannot decide (a difference within the seed spread, both sides at a
 # ceiling); "outdated": the claim held for the TensorFlow the source used and no longer does.
@@ -567,6 +575,98 @@ def errata_markdown(errata: list[dict[str, Any]], chapters_dir: Path, is_built: 
     return "\n\n".join(blocks) + "\n"
 
 
+# ------------------------------------------------------------------------------ versions and GPU results
+
+# The libraries whose versions the supported range names, as pip names them, and how a reader knows them.
+RANGE_LIBRARIES = (("tensorflow-cpu", "TensorFlow"), ("keras", "Keras"), ("numpy", "NumPy"),
+                   ("matplotlib", "matplotlib"), ("ipywidgets", "ipywidgets"))
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """{normalised name: version} of the ``name==version`` lines of a requirements or lock file."""
+    pins: dict[str, str] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ExtensionError(f"cannot read {path}: {error}") from error
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([A-Za-z0-9.+!_-]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+def versions_markdown(lowest_file: Path = COMPAT_LOCK_FILE, pinned_file: Path = REQUIREMENTS_FILE) -> str:
+    """The supported range: per library, the lowest version (`lowest_file`) and the pinned one."""
+    lowest, pinned = read_pins(lowest_file), read_pins(pinned_file)
+    lines = [f"| library | lowest supported (`make compat`, `{Path(lowest_file).name}`) "
+             f"| pinned (`make test`, `{Path(pinned_file).name}`) |", "|---|---|---|"]
+    for name, label in RANGE_LIBRARIES:
+        missing = [Path(f).name for f, pins in ((lowest_file, lowest), (pinned_file, pinned)) if name not in pins]
+        if missing:
+            raise ExtensionError(f"{' and '.join(missing)} pins no version of {name}")
+        lines.append(f"| {label} | {lowest[name]} | {pinned[name]} |")
+    return "\n".join(lines) + "\n"
+
+
+GPU_STATEMENT_KEYS = ("id", "statement")
+GPU_RESULTS = ("confirmed", "refuted")
+NOT_RUN = "not yet run on a GPU"
+
+
+def load_gpu_results(path: Path = GPU_RESULTS_FILE) -> dict[str, Any]:
+    """The GPU results file: ``run`` (null until a GPU run, then what it ran on) and ``statements``."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ExtensionError(f"cannot read the GPU results file {path}: {error}") from error
+    if not isinstance(data, dict) or not isinstance(data.get("statements"), list) or not data["statements"]:
+        raise ExtensionError(f"{path}: expected a mapping with a non-empty list 'statements'")
+    run = data.get("run")
+    if run is not None and (not isinstance(run, dict) or not run):
+        raise ExtensionError(f"{path}: 'run' must be null or a mapping (GPU, driver, library versions)")
+    ids: set[str] = set()
+    for index, item in enumerate(data["statements"]):
+        where = f"{Path(path).name} statement {index + 1}"
+        if not isinstance(item, dict):
+            raise ExtensionError(f"{where}: must be a mapping")
+        _require(item, GPU_STATEMENT_KEYS, where)
+        unknown = set(item) - set(GPU_STATEMENT_KEYS) - {"result", "evidence"}
+        if unknown:
+            raise ExtensionError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        if item["id"] in ids:
+            raise ExtensionError(f"{where}: the id {item['id']!r} is used twice")
+        ids.add(item["id"])
+        if item.get("result") is not None:
+            if run is None:
+                raise ExtensionError(f"{where}: a result without a 'run' saying which GPU measured it")
+            if item["result"] not in GPU_RESULTS or not item.get("evidence"):
+                raise ExtensionError(f"{where}: 'result' must be one of {', '.join(GPU_RESULTS)}, with 'evidence'")
+    return data
+
+
+def gpu_results_markdown(data: Mapping[str, Any]) -> str:
+    """Each GPU statement of the page with what a GPU run showed, or "not yet run on a GPU"."""
+    run = data.get("run")
+    lines = ["| statement of this page | on a GPU |", "|---|---|"]
+    for item in data["statements"]:
+        if item.get("result"):
+            outcome = f"**{item['result']}**: {_cell(item['evidence'])}"
+        else:
+            outcome = f"**{NOT_RUN}**"
+        lines.append(f"| {_cell(item['statement'])} | {outcome} |")
+    table = "\n".join(lines)
+    if run is None:
+        return ("```{admonition} Not yet run on a GPU\n:class: warning\n"
+                "No chapter of this book has run on a GPU yet. The GPU statements of this page come from "
+                "the Keras documentation and source code, not from a measurement: each is marked "
+                f"*{NOT_RUN}* until a GPU run records its outcome in `book/gpu_results.yml`.\n```\n\n"
+                + table + "\n")
+    machine = "; ".join(f"{_cell(key)}: {_cell(value)}" for key, value in run.items())
+    return f"Measured on a GPU ({machine}).\n\n" + table + "\n"
+
+
 # ------------------------------------------------------------------------------ Sphinx glue
 
 # ------------------------------------------------------------------------------ reruns
@@ -667,10 +767,26 @@ class ReproducibilityDirective(_GeneratedMarkdown):
         return reproducibility_markdown(read_reruns(REPRODUCIBILITY_FILE))
 
 
+class VersionsDirective(_GeneratedMarkdown):
+    data_files = (COMPAT_LOCK_FILE, REQUIREMENTS_FILE)
+
+    def markdown(self) -> str:
+        return versions_markdown(COMPAT_LOCK_FILE, REQUIREMENTS_FILE)
+
+
+class GpuResultsDirective(_GeneratedMarkdown):
+    data_files = (GPU_RESULTS_FILE,)
+
+    def markdown(self) -> str:
+        return gpu_results_markdown(load_gpu_results(GPU_RESULTS_FILE))
+
+
 def setup(app):
     app.add_directive("rnnbook-runtimes", RuntimesDirective)
     app.add_directive("rnnbook-migration", MigrationDirective)
     app.add_directive("rnnbook-claims", ClaimsDirective)
     app.add_directive("rnnbook-errata", ErrataDirective)
     app.add_directive("rnnbook-reproducibility", ReproducibilityDirective)
+    app.add_directive("rnnbook-versions", VersionsDirective)
+    app.add_directive("rnnbook-gpu-results", GpuResultsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
