@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -42,7 +43,9 @@ def _settings_beside(path):
 
 def _metrics_output(stem, profile="full", **figures):
     record = {"notebook": stem, "profile": profile, "metrics": figures}
-    return nbformat.v4.new_output("display_data", data={metrics.METRICS_MIME: record, "text/plain": "table"})
+    table = metrics.metrics_table(record)  # what record_metrics displays
+    return nbformat.v4.new_output("display_data", data={metrics.METRICS_MIME: record, "text/markdown": table,
+                                                        "text/plain": table})
 
 
 @pytest.fixture
@@ -554,3 +557,17 @@ def test_the_normalise_command_rewrites_once(tmp_path, capsys):
     assert freshness.main(["normalise", str(copy)]) == 0
     assert freshness.main(["normalise", str(copy)]) == 0
     assert capsys.readouterr().out.splitlines() == [f"{copy}: rewritten", f"{copy}: already in Jupyter form"]
+
+
+def test_a_figures_table_edited_by_hand_is_caught_by_the_check():
+    """The table under record_metrics is what readers see: it must be the record's own."""
+    stem = "06_dropout"
+    nb = nbformat.read(CHAPTERS_DIR / f"{stem}.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+               if metrics.METRICS_MIME in o.get("data", {})]
+    assert outputs and freshness._displayed_table_problems(nb, Path(f"{stem}.ipynb")) == []
+    shown = outputs[0]["data"]["text/markdown"]
+    outputs[0]["data"]["text/markdown"] = shown.replace("| `best_keep_prob` |", "| `best_keep_prob` | 0.9 |", 1) \
+        if "| `best_keep_prob` |" in shown else shown + "| `invented` | 1 |\n"
+    problems = freshness._displayed_table_problems(nb, Path(f"{stem}.ipynb"))
+    assert len(problems) == 1 and "differs from the figures it records" in problems[0] and "text/markdown" in problems[0]

@@ -52,7 +52,16 @@ from typing import Any
 
 import nbformat
 
-from .metrics import MetricsError, is_timing_metric, metrics_differences, metrics_json, recorded_metrics, same_value
+from .metrics import (
+    METRICS_MIME,
+    MetricsError,
+    is_timing_metric,
+    metrics_differences,
+    metrics_json,
+    metrics_table,
+    recorded_metrics,
+    same_value,
+)
 from .paths import CHAPTERS_DIR, LOCK_FILE, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
 from .profile import PROFILE_ENV, budget_seconds, current_profile, read_settings_file, settings_path
 from .timing import cpu_model
@@ -259,7 +268,33 @@ def derived_metrics_json(nb: nbformat.NotebookNode, stem: str) -> str | None:
     return metrics_json(stem, stamp.get("profile"), stamp.get("code_hash"), figures)
 
 
+def _displayed_table_problems(nb: nbformat.NotebookNode, path: Path) -> list[str]:
+    """The figures table a reader sees under each record_metrics call must be the record's own."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            record = output.get("data", {}).get(METRICS_MIME)
+            if record is None:
+                continue
+            table = metrics_table(record)
+            shown = {kind: output["data"].get(kind) for kind in ("text/markdown", "text/plain")}
+            stale = [kind for kind, text in shown.items() if _joined(text) != table]
+            if stale:
+                problems.append(f"{path.name}: cell {index} displays a figures table ({', '.join(stale)}) "
+                                "that differs from the figures it records")
+    return problems
+
+
+def _joined(text: Any) -> str | None:
+    return "".join(text) if isinstance(text, list) else text
+
+
 def _metrics_problems(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path) -> list[str]:
+    problems = _displayed_table_problems(nb, path)
+    return problems + _file_problems(nb, path, metrics_dir)
+
+
+def _file_problems(nb: nbformat.NotebookNode, path: Path, metrics_dir: Path) -> list[str]:
     metrics_file = metrics_dir / f"{path.stem}.json"
     try:
         expected = derived_metrics_json(nb, path.stem)

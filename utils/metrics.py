@@ -79,10 +79,16 @@ def record_metrics(chapter: Any, **metrics: Any) -> None:
     from IPython.display import display
 
     record = metrics_record(getattr(chapter, "chapter", chapter), **metrics)
-    rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in record["metrics"].items())
-    table = (f"**Figures recorded by this chapter** ({record['profile']} profile; the claims ledger "
-             f"reads them)\n\n| metric | value |\n|---|---|\n{rows}\n")
+    table = metrics_table(record)
     display({METRICS_MIME: record, "text/markdown": table, "text/plain": table}, raw=True)
+
+
+def metrics_table(record: Mapping[str, Any]) -> str:
+    """The table a reader sees under :func:`record_metrics`: made from the record alone, so that the
+    freshness check can tell that what is displayed is what is recorded."""
+    rows = "\n".join(f"| `{name}` | {_shown(value)} |" for name, value in sorted(record["metrics"].items()))
+    return (f"**Figures recorded by this chapter** ({record['profile']} profile; the claims ledger "
+            f"reads them)\n\n| metric | value |\n|---|---|\n{rows}\n")
 
 
 def recorded_metrics(outputs: Iterable[Mapping[str, Any]], notebook: str,
