@@ -3,8 +3,8 @@
 The book's evidence rule, stated once: two settings trained with the same seeds (the same initial
 weights and batch order) differ by ``a[i] - b[i]`` in run ``i``; the book reports the mean of
 those n differences with a 95 % confidence interval from Student's t with n - 1 degrees of
-freedom, and calls a difference *shown* only when that interval excludes 0. With a single seed
-there is no spread to estimate: nothing is shown.
+freedom, and calls a difference *shown* only when it rests on at least five seeds and that
+interval excludes 0. With fewer seeds one run's luck could decide it: nothing is shown.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
-NOT_SHOWN = "not shown (the 95 % t interval of the paired differences includes 0)"
+MIN_RUNS = 5  # seeds per setting before a difference of trained models can be shown
+NOT_SHOWN = "not shown"
 
 
 def t_quantile(n: int, confidence: float = CONFIDENCE) -> float:
@@ -67,8 +68,17 @@ class PairedDifference:
 
     @property
     def shown(self) -> bool:
-        """Two runs at least, and a 95 % interval that excludes 0."""
-        return self.n >= 2 and (self.low > 0 or self.high < 0)
+        """At least MIN_RUNS runs, and a 95 % interval that excludes 0."""
+        return self.n >= MIN_RUNS and (self.low > 0 or self.high < 0)
+
+    @property
+    def not_shown_reason(self) -> str:
+        """Why the difference is not shown ('' when it is)."""
+        if self.shown:
+            return ""
+        if self.n < MIN_RUNS:
+            return f"{self.n} seed{'s' if self.n != 1 else ''}, fewer than the {MIN_RUNS} the book's evidence rule needs"
+        return "the 95 % interval includes 0"
 
     def describe(self, number: str = "{:+.3f}", scale: float = 1.0) -> str:
         """'mean (95 % interval low to high, n = …)', each value times `scale` and formatted by `number`."""
@@ -76,9 +86,9 @@ class PairedDifference:
         return f"{number.format(scale * self.mean)} (95 % interval {low} to {high}, n = {self.n})"
 
     def verdict(self, positive: str, negative: str, neither: str = NOT_SHOWN) -> str:
-        """`positive` when a > b is shown, `negative` when a < b is, `neither` otherwise."""
+        """`positive` when a > b is shown, `negative` when a < b is, otherwise `neither` with its reason."""
         if not self.shown:
-            return neither
+            return f"{neither} ({self.not_shown_reason})"
         return positive if self.mean > 0 else negative
 
 
