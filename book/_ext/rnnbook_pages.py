@@ -44,6 +44,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
+from utils.stats import MIN_RUNS as MIN_TRAINED_RUNS
 from utils.paths import SMOKE_TIMES as SMOKE_TIMES_FILE
 
 BOOK_DIR = REPO_ROOT / "book"
@@ -59,10 +60,9 @@ COMPAT_LOCK_FILE = REPO_ROOT / "constraints-compat.txt"
 VERDICTS = ("confirmed", "partly", "not shown", "outdated", "refuted")
 # optional rules, tried in this order before "confirmed"
 PRE_RULES = (("outdated", "outdated"), ("not_shown", "not shown"))
-# The evidence rule: a verdict that rests on trained models (a claim's `trained_runs`, a number
-# or the metric that holds it) needs this many training runs per setting to be decisive; with
-# fewer, one run's luck could decide it, and the verdict is "not shown".
-MIN_TRAINED_RUNS = 5
+# The evidence rule (utils.stats): a verdict that rests on trained models (a claim's
+# `trained_runs`, a number or the metric that holds it) needs MIN_TRAINED_RUNS training runs per
+# setting to be decisive; with fewer, one run's luck could decide it, and the verdict is "not shown".
 _STEM = re.compile(r"^(\d{2})_[a-z0-9_]+$")
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
