@@ -44,8 +44,8 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 from utils.paths import CHAPTERS_DIR, METRICS_DIR, REPO_ROOT, REPRODUCIBILITY_FILE
-from utils.stats import MIN_RUNS as MIN_TRAINED_RUNS
 from utils.paths import SMOKE_TIMES as SMOKE_TIMES_FILE
+from utils.stats import MIN_RUNS as MIN_TRAINED_RUNS
 
 BOOK_DIR = REPO_ROOT / "book"
 MIGRATION_FILE = BOOK_DIR / "migration.yml"
