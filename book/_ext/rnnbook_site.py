@@ -13,6 +13,9 @@
 * Notebook figures get an alt text naming their section instead of their hashed file name;
   figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
 * Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
+* Maths: sphinxcontrib-katex renders every equation to HTML at build time with the KaTeX
+  renderer vendored in book/_vendor (tools/vendor_widgets.py); KaTeX's stylesheet (and so its
+  fonts) is linked only from pages that show maths.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from docutils import nodes
 
+KATEX_RENDERER = Path(__file__).resolve().parents[1] / "_vendor" / "katex" / "katex.min.js"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FALLBACK_DIR = "_images/widgets"
@@ -54,6 +58,24 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
+
+
+# ------------------------------------------------------------------------------ maths
+
+def _katex_renderer(app, config) -> None:
+    """The build renders maths with the pinned, vendored KaTeX (not the copy inside the extension)."""
+    if getattr(config, "html_math_renderer", None) == "katex":
+        if not KATEX_RENDERER.is_file():
+            raise FileNotFoundError(f"{KATEX_RENDERER} is missing: run tools/vendor_widgets.py (make vendor)")
+        config.katex_js_path = str(KATEX_RENDERER)
+
+
+def _katex_css_where_needed(app, pagename, templatename, context, doctree) -> None:
+    """Drop KaTeX's stylesheets from pages without maths (the fonts come with the stylesheet)."""
+    css = context.get("css_files")
+    if not css or 'class="katex' in context.get("body", ""):
+        return
+    context["css_files"] = [c for c in css if "katex" not in str(getattr(c, "filename", c))]
 
 
 # ------------------------------------------------------------------------------ widget fallbacks
@@ -309,6 +331,8 @@ def _search_dictionary(app) -> None:
 
 
 def setup(app):
+    app.connect("config-inited", _katex_renderer)
+    app.connect("html-page-context", _katex_css_where_needed, priority=890)
     app.connect("builder-inited", _search_dictionary)
     app.add_css_file("rnnbook-site.css")
     app.add_js_file("rnnbook-site.js", defer="defer")

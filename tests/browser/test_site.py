@@ -163,7 +163,7 @@ _LAYOUT_PROBLEMS = """() => {
         if (el.parentElement && el.parentElement.getBoundingClientRect().right > vw + 1) continue;
         problems.push(`${el.tagName.toLowerCase()}.${String(el.className).slice(0, 40)} ends at ${Math.round(r.right)} px`);
     }
-    for (const m of document.querySelectorAll('.bd-article mjx-container[display="true"]')) {
+    for (const m of document.querySelectorAll('.bd-article .katex-display > .katex > .katex-html')) {
         if (m.scrollWidth > m.clientWidth + 1 && !affordance(m))
             problems.push(`equation clipped without a scroll affordance: ${m.textContent.slice(0, 40)}`);
     }
@@ -273,6 +273,56 @@ def test_search_finds_chinese_and_english_terms(browser, site_url, query, expect
         visit.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
         hrefs = [a.get_attribute("href") for a in visit.page.query_selector_all("#search-results ul.search li a")]
         assert any(expected in href for href in hrefs), f"{query!r} found {hrefs[:5]}"
+    finally:
+        visit.close()
+
+
+# ------------------------------------------------------------------------------ maths
+
+MATH_PAGES = [p for p in PAGES if 'class="katex"' in (SITE / p).read_text(errors="ignore")]
+
+
+def test_the_chapters_with_equations_render_them_at_build_time():
+    assert {"chapters/01_bptt.html", "chapters/07_lstm_gru.html"} <= set(MATH_PAGES)
+
+
+@pytest.mark.parametrize("page_path", MATH_PAGES)
+def test_equations_read_without_javascript_and_are_no_tab_stops(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", javascript=False, wait_until="load")
+    page = visit.page
+    try:
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        found = page.evaluate(r"""() => {
+            const article = document.querySelector('article.bd-article');
+            const shown = [...article.querySelectorAll('.katex-html')].filter(e => e.getClientRects().length);
+            const text = [...article.querySelectorAll('p, li, td, dd')].map(e => e.innerText).join(' ');
+            return {shown: shown.length,
+                    display: article.querySelectorAll('.katex-display').length,
+                    mathml: article.querySelectorAll('.katex-mathml math').length,
+                    raw_tex: (text.match(/\\(frac|partial|sum|mathbf|left|right|begin)\b|\$[^$\s]+\$/g) || []).slice(0, 3),
+                    font: document.fonts.check('16px KaTeX_Main'),
+                    tab_stops: article.querySelectorAll('.katex a[href], .katex [tabindex]:not([tabindex="-1"])').length};
+        }""")
+        assert found["shown"] >= 1 and found["mathml"] == found["shown"], found  # each with MathML for screen readers
+        assert found["raw_tex"] == [], f"TeX left unrendered: {found['raw_tex']}"
+        assert found["font"], "KaTeX's fonts are not served"
+        assert found["tab_stops"] == 0, "equations hold Tab stops"
+        _shot(page, f"nojs_maths_{page_path}")
+        # (with JavaScript off the browser refuses the theme's script preloads: not a missing file)
+        assert visit.outside == [] and [f for f in visit.failed if not f.endswith(" csp")] == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_page_loads_a_maths_script_and_only_maths_pages_load_the_maths_style(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}")
+    try:
+        requested = visit.page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        assert not [r for r in requested if re.search(r"mathjax|katex[^/]*\.js", r, re.I)], requested
+        styles = [r for r in requested if "katex" in r]
+        has_maths = visit.page.locator(".katex").count() > 0
+        assert bool(styles) == has_maths, f"maths on the page: {has_maths}; KaTeX files loaded: {styles[:3]}"
     finally:
         visit.close()
 
