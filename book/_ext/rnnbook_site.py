@@ -4,9 +4,10 @@
   the second ``const THEBE_JS_URL`` is a SyntaxError: keep one copy of each identical script.
 * The site's own stylesheet and script (``book/_static_widgets/rnnbook-site.*``): tables,
   equations and inline code that fit the text column, a CJK font stack, the widgets' labels.
-* Widgets: the saved widget state moves from ``<head>`` to the end of the page, the widget
-  scripts load with ``defer``, and each widget's selected view is written out at build time as
-  a plain image (or HTML) with a caption, which the live widget replaces once it renders. With
+* Widgets: the saved widget state moves from ``<head>`` to a JSON file beside the fallback
+  images, which the widgets' loader (``widgets-setup.js``) fetches with the widget bundle when a
+  widget nears the viewport; each widget's selected view is written out at build time as a
+  plain image (or HTML) with a caption, which the live widget replaces once it renders. With
   JavaScript off, before the 3.6 MB of widget JavaScript arrives, and in print, a reader sees it.
 * Inline code gets break opportunities (``<wbr>``) after ``.``, ``_``, ``,``, ``(`` and ``=``,
   so that long API names wrap instead of widening tables and the page.
@@ -181,15 +182,23 @@ def _widget_pages(app, pagename, templatename, context, doctree) -> None:
         return
     context["script_files"] = [s for s in scripts if s not in states]
     state: dict[str, Any] = {}
-    moved = []
+    outdir = Path(app.builder.outdir)
+    state_files = []
     for script in states:
-        body = script.attributes.get("body", "")
-        moved.append(f'<script type="{WIDGET_STATE}">{body}</script>')
+        body = script.attributes.get("body", "").replace("<\\/", "</")
         try:
-            state.update(json.loads(body.replace("<\\/", "</")).get("state", {}))
+            state.update(json.loads(body).get("state", {}))
         except (json.JSONDecodeError, AttributeError):
             pass
-    outdir = Path(app.builder.outdir)
+        data = body.encode("utf-8")
+        name = "state-" + hashlib.sha256(data).hexdigest()[:24] + ".json"
+        target = outdir / FALLBACK_DIR / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_bytes(data)
+        state_files.append(context["pathto"](f"{FALLBACK_DIR}/{name}", 1))
+    # where the widgets' loader finds the state (fetched with the widget bundle, not with the page)
+    holder = f'<span hidden data-rnnbook-widget-state="{html.escape(" ".join(state_files))}"></span>'
 
     def add_fallback(match: re.Match) -> str:
         try:
@@ -209,7 +218,7 @@ def _widget_pages(app, pagename, templatename, context, doctree) -> None:
             src = context["pathto"](f"{FALLBACK_DIR}/{name}", 1)
         return match.group(1) + fallback_html(fallback, src)
 
-    context["body"] = _VIEW_SCRIPT.sub(add_fallback, context["body"]) + "\n".join(moved)
+    context["body"] = _VIEW_SCRIPT.sub(add_fallback, context["body"]) + holder
 
 
 # ------------------------------------------------------------------------------ inline code

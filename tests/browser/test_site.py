@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import threading
 from urllib.parse import quote, urlparse
 
 import pytest
+import slow_link
 
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
@@ -244,6 +246,37 @@ def test_page_reads_on_a_wide_screen(browser, site_url, page_path):
         visit.close()
 
 
+# ------------------------------------------------------------------------------ a slow phone link
+
+RESPONSIVE_GOAL_S = 5.0  # menu, "On this page" and search respond within this on 4 Mbit/s, 150 ms
+TIMINGS = REPO_ROOT / "_build" / "browser-slow-link.json"
+
+
+@pytest.fixture(scope="session")
+def slow_link_timings():
+    timings: dict[str, dict] = {}
+    yield timings
+    if timings:
+        TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+        print("\nslow link (4 Mbit/s, 150 ms), phone: first paint / menu / On this page / search, seconds")
+        for page_path, t in sorted(timings.items()):
+            print(f"  {page_path}: " + " / ".join(f"{t[k]:.1f}" if t[k] is not None else "-"
+                                                  for k in ("first_paint_s", "menu_s", "contents_s", "search_s")))
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_the_navigation_responds_soon_on_a_slow_phone_link(browser, site_url, page_path, slow_link_timings):
+    # a time is a recorded figure (_build/browser-slow-link.json); only three times the goal fails
+    timing = slow_link.menu_timing(browser, f"{site_url}/{page_path}", give_up_s=3 * RESPONSIVE_GOAL_S)
+    slow_link_timings[page_path] = {k: v for k, v in timing.items() if k != "requests"}
+    for control in ("menu_s", "search_s") + (("contents_s",) if timing["has_contents"] else ()):
+        assert timing[control] is not None, (
+            f"{control[:-2]} did not respond within {3 * RESPONSIVE_GOAL_S:.0f} s: {timing}")
+    # and nothing it downloaded before the menu worked was widget or maths code
+    code = [r for r in timing["requests"] if re.search(r"embed-amd|require\.js|mathjax|fontawesome\.js|katex[^/]*\.js", r)]
+    assert code == [], f"loaded before the page was used: {code}"
+
+
 def test_chinese_is_marked_and_has_a_font_stack(browser, site_url):
     visit = PageVisit(browser, f"{site_url}/book/glossary.html")
     try:
@@ -358,36 +391,67 @@ _FALLBACKS = """() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
 })"""
 
 
+_WIDGET_CODE = ("require.js", "embed-amd.js", "/state-")
+
+
 @pytest.mark.parametrize("page_path", WIDGET_PAGES)
-def test_widget_pages_paint_their_fallback_before_the_widget_script(browser, site_url, page_path):
-    # the widget bundle is held back: the page must paint, with each widget's first view
-    visit = PageVisit(browser, f"{site_url}/{page_path}", hold="embed-amd.js", wait_until="commit")
+def test_widget_code_loads_only_near_a_widget_and_the_fallback_holds_until_then(browser, site_url, page_path):
+    # the widget bundle is held back when it is asked for: the page must paint each widget's first view
+    visit = PageVisit(browser, f"{site_url}/{page_path}", hold="embed-amd.js", wait_until="load")
     page = visit.page
     try:
-        page.wait_for_selector(".rnnbook-widget-fallback img, .rnnbook-widget-fallback-html", timeout=15_000)
         page.wait_for_function("() => [...document.querySelectorAll('.rnnbook-widget-fallback img')]"
                                ".every(i => i.complete && i.naturalWidth > 0)", timeout=15_000)
         page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0",
                                timeout=15_000)
-        assert visit.held, "the widget script was not requested (or not held)"
+        page.wait_for_load_state("networkidle")
+        requested = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        near = page.evaluate("""() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
+            .some(f => f.getBoundingClientRect().top < 2 * innerHeight)""")
+        early = [r for r in requested if any(part in r for part in _WIDGET_CODE)] + [r.request.url for r in visit.held]
+        if not near:  # no widget near the first screen: no widget code yet
+            assert early == [], f"widget code loaded with no widget in sight: {early}"
         assert page.query_selector(".rnnbook-slider-views") is None, "the widget rendered without its script"
         fallbacks = page.evaluate(_FALLBACKS)
         assert fallbacks and all(f["visible"] and f["loaded"] and f["height"] > 80 and "=" in f["caption"]
                                  for f in fallbacks), fallbacks
-        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
-        _shot(page, f"fallback_{page_path}")
         # print shows the fallback too
         page.emulate_media(media="print")
         assert all(f["visible"] for f in page.evaluate(_FALLBACKS))
         page.emulate_media(media="screen")
+        # scrolling to a widget fetches its code; the fallback stays until the widget renders
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.documentElement.dataset.rnnbookWidgets === 'loading'", timeout=5_000)
+        page.wait_for_timeout(1000)
+        assert visit.held, "the widget script was not requested when a widget came into view"
+        assert all(f["visible"] for f in page.evaluate(_FALLBACKS)), "the fallback went before the widget came"
+        _shot(page, f"fallback_{page_path}")
         # once the script arrives, the live widget replaces the fallback
         visit.release()
         page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
         page.wait_for_timeout(300)
         assert not any(f["visible"] for f in page.evaluate(_FALLBACKS)), "the fallback stays beside the widget"
-        assert visit.errors == [] and visit.outside == []
+        assert visit.errors == [] and visit.outside == [] and visit.failed == []
     finally:
         visit.release()
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", WIDGET_PAGES)
+def test_touching_a_widget_loads_it(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=PHONE)
+    page = visit.page
+    try:
+        page.wait_for_load_state("networkidle")
+        far = page.evaluate("""() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
+            .every(f => f.getBoundingClientRect().top > 2 * innerHeight)""")
+        if far:  # nothing in sight yet: nothing loaded
+            assert page.evaluate("() => document.documentElement.dataset.rnnbookWidgets") is None
+        # a tap on the fallback (an event, without scrolling to it) loads the widgets
+        page.locator(".rnnbook-widget-fallback").last.dispatch_event("pointerdown")
+        page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+        assert visit.errors == []
+    finally:
         visit.close()
 
 
@@ -415,6 +479,7 @@ def test_every_slider_switches_the_visible_view(browser, site_url, page_path, tm
     visit = PageVisit(browser, f"{site_url}/{page_path}")
     page = visit.page
     try:
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
         page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=20_000)
         boxes = page.query_selector_all(".rnnbook-slider-views")
         assert boxes, "no slider view rendered"
