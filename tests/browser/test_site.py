@@ -196,6 +196,7 @@ def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_
             page.keyboard.press("Escape")
             page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
 
+        assert not page.locator(".rnnbook-nojs-nav").is_visible(), "the no-JavaScript list shows with JavaScript on"
         # the hamburger opens the chapter list; a link in it leads to another page
         toggle = page.locator(".bd-header-article .primary-toggle").first
         assert toggle.is_visible(), "no visible navigation button on a phone"
@@ -213,6 +214,29 @@ def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_
         assert page.url.split("#")[0] != current
         assert page.locator("article.bd-article h1").first.is_visible()
         assert visit.errors == [] and visit.outside == [] and visit.failed == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_a_phone_without_javascript_reaches_every_chapter(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=PHONE, javascript=False, wait_until="load")
+    page = visit.page
+    try:
+        nav = page.locator(".rnnbook-nojs-nav")
+        assert nav.is_visible(), "no list of pages without JavaScript"
+        dead = [b for b in page.locator(".bd-header-article button").all() if b.is_visible()]
+        assert dead == [], f"{len(dead)} buttons that cannot work without JavaScript are shown"
+        nav.locator("summary").click()
+        links = [a for a in nav.locator("a[href]").all() if a.is_visible()]
+        reached = {urlparse(a.evaluate("a => a.href")).path.lstrip("/") for a in links}
+        chapters = {f"chapters/{path.stem}.html" for path in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")}
+        assert chapters <= reached, f"chapters missing from the list: {sorted(chapters - reached)}"
+        target = next(a for a in links if urlparse(a.evaluate("a => a.href")).path.lstrip("/") != page_path)
+        with page.expect_navigation():
+            target.click()
+        assert page.locator("article.bd-article h1").first.is_visible()
+        _shot(page, f"nojs_nav_{page_path}")
     finally:
         visit.close()
 
