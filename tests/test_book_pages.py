@@ -547,6 +547,8 @@ def test_a_widget_fallback_is_the_selected_view_with_its_label():
     figure = site.fallback_html(fallback, "../_images/widgets/x.png")
     assert 'width="42" height="10"' in figure and "rnnbook-wide-figure" in figure
     assert "keep_prob = 0.7" in figure and "<figcaption>" in figure
+    # the caption holds without scripts and on paper: no promise that the slider will appear
+    assert "one of 3 views (0.5 … 0.7)" in figure and "have loaded" not in figure
     html_view = site.widget_fallback(_widget_state([{"html": "<p>a</p>"}, {"html": "<p>b</p>"}], 0), "box")
     assert html_view["html"] == "<p>a</p>"
     assert site.widget_fallback(_widget_state(views, 0), "row") is None  # no Stack under it

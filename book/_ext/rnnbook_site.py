@@ -14,6 +14,8 @@
 * Notebook figures get an alt text naming their section instead of their hashed file name;
   figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
 * Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
+* Markup that axe-core reports is fixed in every page: the sidebar is a navigation landmark,
+  the references are list items of their list.
 * Maths: sphinxcontrib-katex renders every equation to HTML at build time with the KaTeX
   renderer vendored in book/_vendor (tools/vendor_widgets.py); KaTeX's stylesheet (and so its
   fonts) is linked only from pages that show maths.
@@ -158,8 +160,9 @@ def fallback_html(fallback: dict[str, Any], src: str | None) -> str:
     count = fallback.get("count", 1)
     labels = fallback.get("labels") or []
     span = f" ({labels[0]} … {labels[-1]})" if len(labels) > 1 else ""
-    caption = (f"{html.escape(label)}: one of {count} views{html.escape(span)}. "
-               "The slider that switches them appears when the page's scripts have loaded.")
+    # true on paper, without scripts and before the widget loads alike
+    caption = (f"{html.escape(label)}, one of {count} views{html.escape(span)}. "
+               "On the web page, with JavaScript on, a slider switches between them.")
     if src is not None:
         width, height = png_size(fallback["png"]) or (0, 0)
         wide = ' class="rnnbook-wide-figure"' if height and width / height >= WIDE_FIGURE_RATIO else ""
@@ -302,14 +305,34 @@ def mark_chinese(page: str) -> str:
     return "".join(out)
 
 
-def _mark_chinese_pages(app, exception) -> None:
+# ------------------------------------------------------------------------------ accessibility
+
+_ACCESSIBLE = [
+    # the sidebar (site title, search, chapter list) is a landmark, so no content sits outside one
+    ('<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
+     '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">'),
+    # docutils marks each reference of a role="list" as doc-biblioentry (deprecated, and not a
+    # child a list may have): a list holds list items
+    ('role="doc-biblioentry"', 'role="listitem"'),
+]
+
+
+def accessible(page: str) -> str:
+    """The theme's and docutils' markup that axe-core reports, fixed."""
+    for old, new in _ACCESSIBLE:
+        page = page.replace(old, new)
+    return page
+
+
+def _rewrite_pages(app, exception) -> None:
+    """Chinese runs marked, accessibility fixes: on every written page."""
     if exception is not None or app.builder is None or app.builder.format != "html":
         return
     for path in Path(app.builder.outdir).rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        marked = mark_chinese(text)
-        if marked != text:
-            path.write_text(marked, encoding="utf-8")
+        rewritten = accessible(mark_chinese(text))
+        if rewritten != text:
+            path.write_text(rewritten, encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ Chinese search
@@ -349,5 +372,5 @@ def setup(app):
     app.connect("html-page-context", _widget_pages, priority=910)
     app.connect("html-page-context", _inline_code, priority=920)
     app.connect("doctree-resolved", _figures)
-    app.connect("build-finished", _mark_chinese_pages)
+    app.connect("build-finished", _rewrite_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 import slow_link
+from axe_report import axe_violations
 
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
@@ -188,13 +189,27 @@ def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_
         _shot(page, f"phone_{page_path}")
         assert problems == [], f"at 390 px: {problems[:5]}"
 
-        # the "On this page" button opens the page's contents (when the page has sections)
+        # the "On this page" button opens the page's contents (when the page has sections); Escape
+        # closes it, and so does a tap on a section, which shows that section
         secondary = page.locator(".bd-header-article .secondary-toggle")
         if secondary.count() and secondary.first.is_visible():
             secondary.first.click()
             page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=3000)
             page.keyboard.press("Escape")
             page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
+            secondary.first.click()
+            drawer = page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=3000)
+            sections = [a for a in drawer.query_selector_all("a[href*='#']") if a.is_visible()]
+            if sections:
+                section = sections[-1]
+                anchor = section.get_attribute("href").split("#")[1]
+                section.click()
+                page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
+                page.wait_for_timeout(300)
+                top = page.evaluate("id => document.getElementById(decodeURIComponent(id)).getBoundingClientRect().top",
+                                    anchor)
+                assert -5 <= top < PHONE["height"], f"the tapped section is not shown (top at {top} px)"
+                page.evaluate("() => window.scrollTo(0, 0)")
 
         assert not page.locator(".rnnbook-nojs-nav").is_visible(), "the no-JavaScript list shows with JavaScript on"
         # the hamburger opens the chapter list; a link in it leads to another page
@@ -299,6 +314,44 @@ def test_the_navigation_responds_soon_on_a_slow_phone_link(browser, site_url, pa
     # and nothing it downloaded before the menu worked was widget or maths code
     code = [r for r in timing["requests"] if re.search(r"embed-amd|require\.js|mathjax|fontawesome\.js|katex[^/]*\.js", r)]
     assert code == [], f"loaded before the page was used: {code}"
+
+
+# ------------------------------------------------------------------------------ accessibility
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("page_path", PAGES)
+def test_axe_finds_no_violations(browser, site_url, page_path, width):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport={"width": width, "height": 844})
+    page = visit.page
+    try:
+        page.wait_for_timeout(300)
+        violations = axe_violations(page)
+        if page.locator(".rnnbook-widget-fallback").count():  # and once the widgets have rendered
+            page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+            page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+            page.wait_for_timeout(500)
+            violations += axe_violations(page, within=".cell_output:has(.rnnbook-slider-views)")
+        assert violations == [], "\n".join(f"{v['id']} ({v['impact']}): {v['nodes']}" for v in violations)
+    finally:
+        visit.close()
+
+
+def test_the_widget_readout_is_no_tab_stop_of_its_own(browser, site_url):
+    page_path = next(p for p in WIDGET_PAGES if p.startswith("chapters/"))
+    visit = PageVisit(browser, f"{site_url}/{page_path}")
+    page = visit.page
+    try:
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+        page.wait_for_timeout(300)
+        handle = page.locator(".rnnbook-slider-views .noUi-handle").first
+        handle.focus()
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return {readout: !!e.closest('.widget-readout'), name: e.getAttribute('aria-label') || e.textContent.trim()}; }""")
+        assert not focused["readout"], "Tab after the slider lands on its value label"
+    finally:
+        visit.close()
 
 
 def test_chinese_is_marked_and_has_a_font_stack(browser, site_url):
