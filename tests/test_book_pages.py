@@ -554,6 +554,14 @@ def test_a_widget_fallback_is_the_selected_view_with_its_label():
     assert site.widget_fallback(_widget_state(views, 0), "row") is None  # no Stack under it
 
 
+def test_every_site_image_links_to_its_full_size():
+    body = ('<img alt="a" src="../_images/a.png" /><a class="image-reference" href="x"><img src="../_images/b.png"/></a>'
+            '<img alt="logo" src="https://example.org/c.png">')
+    linked = site.link_full_size(body)
+    assert linked.count('class="rnnbook-full-size"') == 1
+    assert '<a class="rnnbook-full-size" href="../_images/a.png"' in linked and 'href="../_images/b.png"' not in linked
+
+
 def test_inline_code_gets_break_opportunities_and_chinese_is_marked():
     body = '<code class="docutils literal notranslate"><span class="pre">tf.nn.sparse_softmax_cross_entropy</span></code>'
     assert site.add_word_breaks(body).count("<wbr>") == 5

@@ -11,6 +11,8 @@
   JavaScript off, before the 3.6 MB of widget JavaScript arrives, and in print, a reader sees it.
 * Inline code gets break opportunities (``<wbr>``) after ``.``, ``_``, ``,``, ``(`` and ``=``,
   so that long API names wrap instead of widening tables and the page.
+* Every image of the site's ``_images/`` (notebook figures, widget fallbacks, plots) links to
+  itself, so that a reader can open it at full size.
 * Notebook figures get an alt text naming their section instead of their hashed file name;
   figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
 * Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
@@ -247,6 +249,24 @@ def _inline_code(app, pagename, templatename, context, doctree) -> None:
 
 # ------------------------------------------------------------------------------ figures
 
+_IMAGE = re.compile(r'(<a\b[^>]*>\s*)?(<img\b[^>]*\bsrc="([^"]*_images/[^"]+)"[^>]*>)')
+
+
+def link_full_size(body: str) -> str:
+    """Each image of the site's _images/ not already in a link opens full size when tapped."""
+    def wrap(match: re.Match) -> str:
+        if match.group(1):  # already a link (an image reference)
+            return match.group(0)
+        return (f'<a class="rnnbook-full-size" href="{match.group(3)}" title="Open the image at full size">'
+                f'{match.group(2)}</a>')
+    return _IMAGE.sub(wrap, body)
+
+
+def _figure_links(app, pagename, templatename, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = link_full_size(context["body"])
+
+
 def _section_title(node: nodes.Node) -> str:
     parent = node.parent
     while parent is not None:
@@ -279,6 +299,8 @@ def _figures(app, doctree, docname) -> None:
             size = None
         if "jupyter_execute" in uri and size and size[1] and size[0] / size[1] >= WIDE_FIGURE_RATIO:
             image["classes"].append("rnnbook-wide-figure")
+        if "bench_figures" in uri:  # the Performance page's plots: not shrunk below their pixel size on phones
+            image["classes"].append("rnnbook-plot")
 
 
 # ------------------------------------------------------------------------------ Chinese
@@ -371,6 +393,7 @@ def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _widget_pages, priority=910)
     app.connect("html-page-context", _inline_code, priority=920)
+    app.connect("html-page-context", _figure_links, priority=930)
     app.connect("doctree-resolved", _figures)
     app.connect("build-finished", _rewrite_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -129,6 +129,11 @@ def test_page_loads_without_errors_or_outside_requests(browser, site_url, page_p
             "() => [...document.images].map(i => i.getAttribute('alt') || '')"
             ".filter(a => !a.trim() || /\\.(png|jpe?g|svg)$/i.test(a))")
         assert bad_alt == [], f"images without a real alt text: {bad_alt[:3]}"
+        # every figure of the site opens at full size
+        unlinked = visit.page.evaluate(
+            "() => [...document.querySelectorAll('.bd-article img')].filter(i => i.src.includes('/_images/'))"
+            ".filter(i => { const a = i.closest('a[href]'); return !a || a.href !== i.src; }).map(i => i.src)")
+        assert unlinked == [], f"figures that do not link to their full size: {unlinked[:3]}"
     finally:
         visit.close()
 
@@ -169,6 +174,11 @@ _LAYOUT_PROBLEMS = """() => {
     for (const m of document.querySelectorAll('.bd-article .katex-display > .katex > .katex-html')) {
         if (m.scrollWidth > m.clientWidth + 1 && !affordance(m))
             problems.push(`equation clipped without a scroll affordance: ${m.textContent.slice(0, 40)}`);
+    }
+    for (const c of document.querySelectorAll('.bd-article div.highlight pre')) {
+        // phones draw no lasting scrollbar: code needs the edge shadow itself
+        if (c.scrollWidth > c.clientWidth + 1 && !getComputedStyle(c).backgroundImage.includes('gradient'))
+            problems.push(`code scrolls sideways without a cue: ${c.textContent.slice(0, 40)}`);
     }
     for (const t of document.querySelectorAll('.bd-article table')) {
         const box = t.parentElement;
@@ -350,6 +360,16 @@ def test_the_widget_readout_is_no_tab_stop_of_its_own(browser, site_url):
         focused = page.evaluate("""() => { const e = document.activeElement;
             return {readout: !!e.closest('.widget-readout'), name: e.getAttribute('aria-label') || e.textContent.trim()}; }""")
         assert not focused["readout"], "Tab after the slider lands on its value label"
+    finally:
+        visit.close()
+
+
+def test_the_performance_plots_are_not_shrunk_on_a_phone(browser, site_url):
+    visit = PageVisit(browser, f"{site_url}/book/performance.html", viewport=PHONE)
+    try:
+        scales = visit.page.evaluate("() => [...document.querySelectorAll('.bd-article img.rnnbook-plot')]"
+                                     ".map(i => i.getBoundingClientRect().width / i.naturalWidth)")
+        assert len(scales) >= 3 and min(scales) >= 0.99, f"plots shown at {scales} of their pixel size"
     finally:
         visit.close()
 
