@@ -41,7 +41,7 @@ $(COMPAT_STAMP): constraints-compat.txt pyproject.toml
 	$(COMPAT_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-vendor: $(STAMP)  ## the widget/MathJax JS the site serves: checked against tools/vendor_manifest.json every time
+vendor: $(STAMP)  ## the widget JS and KaTeX the site serves, KaTeX's renderer and axe-core: checked against tools/vendor_manifest.json every time
 	$(PY) tools/vendor_widgets.py
 
 chromium:  ## the browser the browser test drives (Debian's package)
@@ -114,4 +114,4 @@ lock: $(STAMP)  ## rewrite constraints.txt from the virtualenv
 	 $(PY) -m pip freeze --exclude-editable | grep -v '^rnn-book-utils') > constraints.txt
 
 clean:
-	rm -rf _build .jupyter_cache book/_static_widgets/vendor
+	rm -rf _build .jupyter_cache book/_static_widgets/vendor book/_vendor

@@ -601,9 +601,19 @@ def test_a_widget_fallback_is_the_selected_view_with_its_label():
     figure = site.fallback_html(fallback, "../_images/widgets/x.png")
     assert 'width="42" height="10"' in figure and "rnnbook-wide-figure" in figure
     assert "keep_prob = 0.7" in figure and "<figcaption>" in figure
+    # the caption holds without scripts and on paper: no promise that the slider will appear
+    assert "one of 3 views (0.5 … 0.7)" in figure and "have loaded" not in figure
     html_view = site.widget_fallback(_widget_state([{"html": "<p>a</p>"}, {"html": "<p>b</p>"}], 0), "box")
     assert html_view["html"] == "<p>a</p>"
     assert site.widget_fallback(_widget_state(views, 0), "row") is None  # no Stack under it
+
+
+def test_every_site_image_links_to_its_full_size():
+    body = ('<img alt="a" src="../_images/a.png" /><a class="image-reference" href="x"><img src="../_images/b.png"/></a>'
+            '<img alt="logo" src="https://example.org/c.png">')
+    linked = site.link_full_size(body)
+    assert linked.count('class="rnnbook-full-size"') == 1
+    assert '<a class="rnnbook-full-size" href="../_images/a.png"' in linked and 'href="../_images/b.png"' not in linked
 
 
 def test_inline_code_gets_break_opportunities_and_chinese_is_marked():

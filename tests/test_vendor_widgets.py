@@ -28,6 +28,7 @@ def test_a_damaged_copy_is_fetched_again_and_must_then_match(tmp_path, monkeypat
     target, manifest = _served(tmp_path)
     monkeypatch.setattr(vendor, "TARGET", target)
     monkeypatch.setattr(vendor, "MANIFEST", manifest)
+    monkeypatch.setattr(vendor, "NOT_SERVED", tmp_path / "not-served")
     fetched = []
     monkeypatch.setattr(vendor, "fetch", lambda: fetched.append(True) or 0)
     assert vendor.main([]) == 0 and fetched == []  # intact: nothing to do
@@ -37,4 +38,6 @@ def test_a_damaged_copy_is_fetched_again_and_must_then_match(tmp_path, monkeypat
 
 def test_the_committed_manifest_lists_the_files_the_site_loads():
     names = json.loads((REPO_ROOT / "tools" / "vendor_manifest.json").read_text())
-    assert {"requirejs/require.js", "html-manager/embed-amd.js", "mathjax/tex-mml-chtml.js", "VERSIONS"} <= set(names)
+    assert {"requirejs/require.js", "html-manager/embed-amd.js", "katex/katex.min.css", "VERSIONS",
+            "not-served/katex/katex.min.js", "not-served/axe-core/axe.min.js"} <= set(names)
+    assert not [name for name in names if "mathjax" in name], "MathJax is no longer served"

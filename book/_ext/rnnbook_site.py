@@ -4,15 +4,23 @@
   the second ``const THEBE_JS_URL`` is a SyntaxError: keep one copy of each identical script.
 * The site's own stylesheet and script (``book/_static_widgets/rnnbook-site.*``): tables,
   equations and inline code that fit the text column, a CJK font stack, the widgets' labels.
-* Widgets: the saved widget state moves from ``<head>`` to the end of the page, the widget
-  scripts load with ``defer``, and each widget's selected view is written out at build time as
-  a plain image (or HTML) with a caption, which the live widget replaces once it renders. With
+* Widgets: the saved widget state moves from ``<head>`` to a JSON file beside the fallback
+  images, which the widgets' loader (``widgets-setup.js``) fetches with the widget bundle when a
+  widget nears the viewport; each widget's selected view is written out at build time as a
+  plain image (or HTML) with a caption, which the live widget replaces once it renders. With
   JavaScript off, before the 3.6 MB of widget JavaScript arrives, and in print, a reader sees it.
 * Inline code gets break opportunities (``<wbr>``) after ``.``, ``_``, ``,``, ``(`` and ``=``,
   so that long API names wrap instead of widening tables and the page.
+* Every image of the site's ``_images/`` (notebook figures, widget fallbacks, plots) links to
+  itself, so that a reader can open it at full size.
 * Notebook figures get an alt text naming their section instead of their hashed file name;
   figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
 * Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
+* Markup that axe-core reports is fixed in every page: the sidebar is a navigation landmark,
+  the references are list items of their list.
+* Maths: sphinxcontrib-katex renders every equation to HTML at build time with the KaTeX
+  renderer vendored in book/_vendor (tools/vendor_widgets.py); KaTeX's stylesheet (and so its
+  fonts) is linked only from pages that show maths.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any
 
 from docutils import nodes
 
+KATEX_RENDERER = Path(__file__).resolve().parents[1] / "_vendor" / "katex" / "katex.min.js"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 FALLBACK_DIR = "_images/widgets"
@@ -54,6 +63,24 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
+
+
+# ------------------------------------------------------------------------------ maths
+
+def _katex_renderer(app, config) -> None:
+    """The build renders maths with the pinned, vendored KaTeX (not the copy inside the extension)."""
+    if getattr(config, "html_math_renderer", None) == "katex":
+        if not KATEX_RENDERER.is_file():
+            raise FileNotFoundError(f"{KATEX_RENDERER} is missing: run tools/vendor_widgets.py (make vendor)")
+        config.katex_js_path = str(KATEX_RENDERER)
+
+
+def _katex_css_where_needed(app, pagename, templatename, context, doctree) -> None:
+    """Drop KaTeX's stylesheets from pages without maths (the fonts come with the stylesheet)."""
+    css = context.get("css_files")
+    if not css or 'class="katex' in context.get("body", ""):
+        return
+    context["css_files"] = [c for c in css if "katex" not in str(getattr(c, "filename", c))]
 
 
 # ------------------------------------------------------------------------------ widget fallbacks
@@ -135,8 +162,9 @@ def fallback_html(fallback: dict[str, Any], src: str | None) -> str:
     count = fallback.get("count", 1)
     labels = fallback.get("labels") or []
     span = f" ({labels[0]} … {labels[-1]})" if len(labels) > 1 else ""
-    caption = (f"{html.escape(label)}: one of {count} views{html.escape(span)}. "
-               "The slider that switches them appears when the page's scripts have loaded.")
+    # true on paper, without scripts and before the widget loads alike
+    caption = (f"{html.escape(label)}, one of {count} views{html.escape(span)}. "
+               "On the web page, with JavaScript on, a slider switches between them.")
     if src is not None:
         width, height = png_size(fallback["png"]) or (0, 0)
         wide = ' class="rnnbook-wide-figure"' if height and width / height >= WIDE_FIGURE_RATIO else ""
@@ -159,15 +187,23 @@ def _widget_pages(app, pagename, templatename, context, doctree) -> None:
         return
     context["script_files"] = [s for s in scripts if s not in states]
     state: dict[str, Any] = {}
-    moved = []
+    outdir = Path(app.builder.outdir)
+    state_files = []
     for script in states:
-        body = script.attributes.get("body", "")
-        moved.append(f'<script type="{WIDGET_STATE}">{body}</script>')
+        body = script.attributes.get("body", "").replace("<\\/", "</")
         try:
-            state.update(json.loads(body.replace("<\\/", "</")).get("state", {}))
+            state.update(json.loads(body).get("state", {}))
         except (json.JSONDecodeError, AttributeError):
             pass
-    outdir = Path(app.builder.outdir)
+        data = body.encode("utf-8")
+        name = "state-" + hashlib.sha256(data).hexdigest()[:24] + ".json"
+        target = outdir / FALLBACK_DIR / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.write_bytes(data)
+        state_files.append(context["pathto"](f"{FALLBACK_DIR}/{name}", 1))
+    # where the widgets' loader finds the state (fetched with the widget bundle, not with the page)
+    holder = f'<span hidden data-rnnbook-widget-state="{html.escape(" ".join(state_files))}"></span>'
 
     def add_fallback(match: re.Match) -> str:
         try:
@@ -187,7 +223,7 @@ def _widget_pages(app, pagename, templatename, context, doctree) -> None:
             src = context["pathto"](f"{FALLBACK_DIR}/{name}", 1)
         return match.group(1) + fallback_html(fallback, src)
 
-    context["body"] = _VIEW_SCRIPT.sub(add_fallback, context["body"]) + "\n".join(moved)
+    context["body"] = _VIEW_SCRIPT.sub(add_fallback, context["body"]) + holder
 
 
 # ------------------------------------------------------------------------------ inline code
@@ -212,6 +248,24 @@ def _inline_code(app, pagename, templatename, context, doctree) -> None:
 
 
 # ------------------------------------------------------------------------------ figures
+
+_IMAGE = re.compile(r'(<a\b[^>]*>\s*)?(<img\b[^>]*\bsrc="([^"]*_images/[^"]+)"[^>]*>)')
+
+
+def link_full_size(body: str) -> str:
+    """Each image of the site's _images/ not already in a link opens full size when tapped."""
+    def wrap(match: re.Match) -> str:
+        if match.group(1):  # already a link (an image reference)
+            return match.group(0)
+        return (f'<a class="rnnbook-full-size" href="{match.group(3)}" title="Open the image at full size">'
+                f'{match.group(2)}</a>')
+    return _IMAGE.sub(wrap, body)
+
+
+def _figure_links(app, pagename, templatename, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = link_full_size(context["body"])
+
 
 def _section_title(node: nodes.Node) -> str:
     parent = node.parent
@@ -245,6 +299,8 @@ def _figures(app, doctree, docname) -> None:
             size = None
         if "jupyter_execute" in uri and size and size[1] and size[0] / size[1] >= WIDE_FIGURE_RATIO:
             image["classes"].append("rnnbook-wide-figure")
+        if "bench_figures" in uri:  # the Performance page's plots: not shrunk below their pixel size on phones
+            image["classes"].append("rnnbook-plot")
 
 
 # ------------------------------------------------------------------------------ Chinese
@@ -271,14 +327,34 @@ def mark_chinese(page: str) -> str:
     return "".join(out)
 
 
-def _mark_chinese_pages(app, exception) -> None:
+# ------------------------------------------------------------------------------ accessibility
+
+_ACCESSIBLE = [
+    # the sidebar (site title, search, chapter list) is a landmark, so no content sits outside one
+    ('<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">',
+     '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="Book">'),
+    # docutils marks each reference of a role="list" as doc-biblioentry (deprecated, and not a
+    # child a list may have): a list holds list items
+    ('role="doc-biblioentry"', 'role="listitem"'),
+]
+
+
+def accessible(page: str) -> str:
+    """The theme's and docutils' markup that axe-core reports, fixed."""
+    for old, new in _ACCESSIBLE:
+        page = page.replace(old, new)
+    return page
+
+
+def _rewrite_pages(app, exception) -> None:
+    """Chinese runs marked, accessibility fixes: on every written page."""
     if exception is not None or app.builder is None or app.builder.format != "html":
         return
     for path in Path(app.builder.outdir).rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        marked = mark_chinese(text)
-        if marked != text:
-            path.write_text(marked, encoding="utf-8")
+        rewritten = accessible(mark_chinese(text))
+        if rewritten != text:
+            path.write_text(rewritten, encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------ Chinese search
@@ -339,14 +415,17 @@ def _copy_reader_copies(app, exception) -> None:
 
 
 def setup(app):
+    app.connect("config-inited", _katex_renderer)
+    app.connect("html-page-context", _katex_css_where_needed, priority=890)
     app.connect("builder-inited", _search_dictionary)
     app.add_css_file("rnnbook-site.css")
     app.add_js_file("rnnbook-site.js", defer="defer")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _widget_pages, priority=910)
     app.connect("html-page-context", _inline_code, priority=920)
+    app.connect("html-page-context", _figure_links, priority=930)
     app.connect("doctree-resolved", _figures)
-    app.connect("build-finished", _mark_chinese_pages)
+    app.connect("build-finished", _rewrite_pages)
     app.connect("html-page-context", _reader_copy_buttons, priority=930)  # after the theme's buttons (501)
     app.connect("build-finished", _copy_reader_copies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

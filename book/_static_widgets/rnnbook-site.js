@@ -1,3 +1,43 @@
+// Keyboard access to the site's own scroll containers: a figure, an output or an equation that
+// is wider than its column (on a phone) takes Tab focus, so that it can be scrolled with the
+// arrow keys; one that fits does not. (The theme does the same for code, tables and outputs.)
+(function () {
+  "use strict";
+  var SCROLLERS = [".bd-article .cell_output", ".bd-article .rnnbook-widget-fallback",
+                   ".bd-article .katex-display > .katex > .katex-html",
+                   ".rnnbook-slider-views > :last-child"].join(", ");
+  var pending = null;
+
+  function update() {
+    pending = null;
+    document.querySelectorAll(SCROLLERS).forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "visible";
+      if (scrolls && el.getAttribute("tabindex") !== "0") el.setAttribute("tabindex", "0");
+      else if (!scrolls && el.getAttribute("tabindex") === "0") el.removeAttribute("tabindex");
+    });
+  }
+
+  function later() {
+    if (pending === null) pending = setTimeout(update, 200);
+  }
+
+  update();
+  window.addEventListener("resize", later);
+  window.addEventListener("load", later);
+  var main = document.getElementById("main-content");
+  if (main) new MutationObserver(later).observe(main, {subtree: true, childList: true});
+})();
+
+// The phone's "On this page" (and menu) drawer closes once a link in it to this page is tapped:
+// the reader wants to see the section, not the drawer.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("dialog a[href]");
+  if (!link) return;
+  var dialog = link.closest("dialog");
+  var target = new URL(link.href, document.baseURI);
+  if (dialog && dialog.open && target.pathname === location.pathname && target.hash) dialog.close();
+});
+
 // Accessible names for the widgets' controls, which the widget library leaves bare:
 // a slider announces "keep_prob = 0.7" (its name and the value shown) instead of its index,
 // and the Play widget's icon buttons get labels.
@@ -17,6 +57,9 @@
     var name = sliderName(box);
     var wanted = name + " = " + (readout ? readout.textContent.trim() : "");
     if (handle.getAttribute("aria-label") !== name) handle.setAttribute("aria-label", name);
+    // the value shown beside the slider repeats what the handle announces: not a Tab stop of its own
+    if (readout && readout.getAttribute("contenteditable") !== "false") readout.setAttribute("contenteditable", "false");
+    if (readout && readout.getAttribute("aria-hidden") !== "true") readout.setAttribute("aria-hidden", "true");
     if (handle.getAttribute("aria-valuetext") !== wanted) handle.setAttribute("aria-valuetext", wanted);
     // the views' images: the one shown is described by the slider's value
     var images = box.querySelectorAll(".widget-image");

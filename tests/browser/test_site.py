@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import threading
 from urllib.parse import quote, urlparse
 
 import pytest
+import slow_link
+from axe_report import axe_violations
 
 from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
@@ -126,6 +129,11 @@ def test_page_loads_without_errors_or_outside_requests(browser, site_url, page_p
             "() => [...document.images].map(i => i.getAttribute('alt') || '')"
             ".filter(a => !a.trim() || /\\.(png|jpe?g|svg)$/i.test(a))")
         assert bad_alt == [], f"images without a real alt text: {bad_alt[:3]}"
+        # every figure of the site opens at full size
+        unlinked = visit.page.evaluate(
+            "() => [...document.querySelectorAll('.bd-article img')].filter(i => i.src.includes('/_images/'))"
+            ".filter(i => { const a = i.closest('a[href]'); return !a || a.href !== i.src; }).map(i => i.src)")
+        assert unlinked == [], f"figures that do not link to their full size: {unlinked[:3]}"
     finally:
         visit.close()
 
@@ -163,9 +171,14 @@ _LAYOUT_PROBLEMS = """() => {
         if (el.parentElement && el.parentElement.getBoundingClientRect().right > vw + 1) continue;
         problems.push(`${el.tagName.toLowerCase()}.${String(el.className).slice(0, 40)} ends at ${Math.round(r.right)} px`);
     }
-    for (const m of document.querySelectorAll('.bd-article mjx-container[display="true"]')) {
+    for (const m of document.querySelectorAll('.bd-article .katex-display > .katex > .katex-html')) {
         if (m.scrollWidth > m.clientWidth + 1 && !affordance(m))
             problems.push(`equation clipped without a scroll affordance: ${m.textContent.slice(0, 40)}`);
+    }
+    for (const c of document.querySelectorAll('.bd-article div.highlight pre')) {
+        // phones draw no lasting scrollbar: code needs the edge shadow itself
+        if (c.scrollWidth > c.clientWidth + 1 && !getComputedStyle(c).backgroundImage.includes('gradient'))
+            problems.push(`code scrolls sideways without a cue: ${c.textContent.slice(0, 40)}`);
     }
     for (const t of document.querySelectorAll('.bd-article table')) {
         const box = t.parentElement;
@@ -186,14 +199,29 @@ def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_
         _shot(page, f"phone_{page_path}")
         assert problems == [], f"at 390 px: {problems[:5]}"
 
-        # the "On this page" button opens the page's contents (when the page has sections)
+        # the "On this page" button opens the page's contents (when the page has sections); Escape
+        # closes it, and so does a tap on a section, which shows that section
         secondary = page.locator(".bd-header-article .secondary-toggle")
         if secondary.count() and secondary.first.is_visible():
             secondary.first.click()
             page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=3000)
             page.keyboard.press("Escape")
             page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
+            secondary.first.click()
+            drawer = page.wait_for_selector("#pst-secondary-sidebar-modal[open]", timeout=3000)
+            sections = [a for a in drawer.query_selector_all("a[href*='#']") if a.is_visible()]
+            if sections:
+                section = sections[-1]
+                anchor = section.get_attribute("href").split("#")[1]
+                section.click()
+                page.wait_for_selector("#pst-secondary-sidebar-modal:not([open])", state="attached", timeout=3000)
+                page.wait_for_timeout(300)
+                top = page.evaluate("id => document.getElementById(decodeURIComponent(id)).getBoundingClientRect().top",
+                                    anchor)
+                assert -5 <= top < PHONE["height"], f"the tapped section is not shown (top at {top} px)"
+                page.evaluate("() => window.scrollTo(0, 0)")
 
+        assert not page.locator(".rnnbook-nojs-nav").is_visible(), "the no-JavaScript list shows with JavaScript on"
         # the hamburger opens the chapter list; a link in it leads to another page
         toggle = page.locator(".bd-header-article .primary-toggle").first
         assert toggle.is_visible(), "no visible navigation button on a phone"
@@ -211,6 +239,29 @@ def test_page_reads_on_a_phone_and_its_navigation_works(browser, site_url, page_
         assert page.url.split("#")[0] != current
         assert page.locator("article.bd-article h1").first.is_visible()
         assert visit.errors == [] and visit.outside == [] and visit.failed == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_a_phone_without_javascript_reaches_every_chapter(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=PHONE, javascript=False, wait_until="load")
+    page = visit.page
+    try:
+        nav = page.locator(".rnnbook-nojs-nav")
+        assert nav.is_visible(), "no list of pages without JavaScript"
+        dead = [b for b in page.locator(".bd-header-article button").all() if b.is_visible()]
+        assert dead == [], f"{len(dead)} buttons that cannot work without JavaScript are shown"
+        nav.locator("summary").click()
+        links = [a for a in nav.locator("a[href]").all() if a.is_visible()]
+        reached = {urlparse(a.evaluate("a => a.href")).path.lstrip("/") for a in links}
+        chapters = {f"chapters/{path.stem}.html" for path in CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb")}
+        assert chapters <= reached, f"chapters missing from the list: {sorted(chapters - reached)}"
+        target = next(a for a in links if urlparse(a.evaluate("a => a.href")).path.lstrip("/") != page_path)
+        with page.expect_navigation():
+            target.click()
+        assert page.locator("article.bd-article h1").first.is_visible()
+        _shot(page, f"nojs_nav_{page_path}")
     finally:
         visit.close()
 
@@ -240,6 +291,85 @@ def test_page_reads_on_a_wide_screen(browser, site_url, page_path):
         page.wait_for_timeout(600)
         assert sidebar.is_visible()
         assert visit.errors == []
+    finally:
+        visit.close()
+
+
+# ------------------------------------------------------------------------------ a slow phone link
+
+RESPONSIVE_GOAL_S = 5.0  # menu, "On this page" and search respond within this on 4 Mbit/s, 150 ms
+TIMINGS = REPO_ROOT / "_build" / "browser-slow-link.json"
+
+
+@pytest.fixture(scope="session")
+def slow_link_timings():
+    timings: dict[str, dict] = {}
+    yield timings
+    if timings:
+        TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+        print("\nslow link (4 Mbit/s, 150 ms), phone: first paint / menu / On this page / search, seconds")
+        for page_path, t in sorted(timings.items()):
+            print(f"  {page_path}: " + " / ".join(f"{t[k]:.1f}" if t[k] is not None else "-"
+                                                  for k in ("first_paint_s", "menu_s", "contents_s", "search_s")))
+
+
+@pytest.mark.parametrize("page_path", ARTICLES)
+def test_the_navigation_responds_soon_on_a_slow_phone_link(browser, site_url, page_path, slow_link_timings):
+    # a time is a recorded figure (_build/browser-slow-link.json); only three times the goal fails
+    timing = slow_link.menu_timing(browser, f"{site_url}/{page_path}", give_up_s=3 * RESPONSIVE_GOAL_S)
+    slow_link_timings[page_path] = {k: v for k, v in timing.items() if k != "requests"}
+    for control in ("menu_s", "search_s") + (("contents_s",) if timing["has_contents"] else ()):
+        assert timing[control] is not None, (
+            f"{control[:-2]} did not respond within {3 * RESPONSIVE_GOAL_S:.0f} s: {timing}")
+    # and nothing it downloaded before the menu worked was widget or maths code
+    code = [r for r in timing["requests"] if re.search(r"embed-amd|require\.js|mathjax|fontawesome\.js|katex[^/]*\.js", r)]
+    assert code == [], f"loaded before the page was used: {code}"
+
+
+# ------------------------------------------------------------------------------ accessibility
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("page_path", PAGES)
+def test_axe_finds_no_violations(browser, site_url, page_path, width):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport={"width": width, "height": 844})
+    page = visit.page
+    try:
+        page.wait_for_timeout(300)
+        violations = axe_violations(page)
+        if page.locator(".rnnbook-widget-fallback").count():  # and once the widgets have rendered
+            page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+            page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+            page.wait_for_timeout(500)
+            violations += axe_violations(page, within=".cell_output:has(.rnnbook-slider-views)")
+        assert violations == [], "\n".join(f"{v['id']} ({v['impact']}): {v['nodes']}" for v in violations)
+    finally:
+        visit.close()
+
+
+def test_the_widget_readout_is_no_tab_stop_of_its_own(browser, site_url):
+    page_path = next(p for p in WIDGET_PAGES if p.startswith("chapters/"))
+    visit = PageVisit(browser, f"{site_url}/{page_path}")
+    page = visit.page
+    try:
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+        page.wait_for_timeout(300)
+        handle = page.locator(".rnnbook-slider-views .noUi-handle").first
+        handle.focus()
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return {readout: !!e.closest('.widget-readout'), name: e.getAttribute('aria-label') || e.textContent.trim()}; }""")
+        assert not focused["readout"], "Tab after the slider lands on its value label"
+    finally:
+        visit.close()
+
+
+def test_the_performance_plots_are_not_shrunk_on_a_phone(browser, site_url):
+    visit = PageVisit(browser, f"{site_url}/book/performance.html", viewport=PHONE)
+    try:
+        scales = visit.page.evaluate("() => [...document.querySelectorAll('.bd-article img.rnnbook-plot')]"
+                                     ".map(i => i.getBoundingClientRect().width / i.naturalWidth)")
+        assert len(scales) >= 3 and min(scales) >= 0.99, f"plots shown at {scales} of their pixel size"
     finally:
         visit.close()
 
@@ -277,6 +407,56 @@ def test_search_finds_chinese_and_english_terms(browser, site_url, query, expect
         visit.close()
 
 
+# ------------------------------------------------------------------------------ maths
+
+MATH_PAGES = [p for p in PAGES if 'class="katex"' in (SITE / p).read_text(errors="ignore")]
+
+
+def test_the_chapters_with_equations_render_them_at_build_time():
+    assert {"chapters/01_bptt.html", "chapters/07_lstm_gru.html"} <= set(MATH_PAGES)
+
+
+@pytest.mark.parametrize("page_path", MATH_PAGES)
+def test_equations_read_without_javascript_and_are_no_tab_stops(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", javascript=False, wait_until="load")
+    page = visit.page
+    try:
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        found = page.evaluate(r"""() => {
+            const article = document.querySelector('article.bd-article');
+            const shown = [...article.querySelectorAll('.katex-html')].filter(e => e.getClientRects().length);
+            const text = [...article.querySelectorAll('p, li, td, dd')].map(e => e.innerText).join(' ');
+            return {shown: shown.length,
+                    display: article.querySelectorAll('.katex-display').length,
+                    mathml: article.querySelectorAll('.katex-mathml math').length,
+                    raw_tex: (text.match(/\\(frac|partial|sum|mathbf|left|right|begin)\b|\$[^$\s]+\$/g) || []).slice(0, 3),
+                    font: document.fonts.check('16px KaTeX_Main'),
+                    tab_stops: article.querySelectorAll('.katex a[href], .katex [tabindex]:not([tabindex="-1"])').length};
+        }""")
+        assert found["shown"] >= 1 and found["mathml"] == found["shown"], found  # each with MathML for screen readers
+        assert found["raw_tex"] == [], f"TeX left unrendered: {found['raw_tex']}"
+        assert found["font"], "KaTeX's fonts are not served"
+        assert found["tab_stops"] == 0, "equations hold Tab stops"
+        _shot(page, f"nojs_maths_{page_path}")
+        # (with JavaScript off the browser refuses the theme's script preloads: not a missing file)
+        assert visit.outside == [] and [f for f in visit.failed if not f.endswith(" csp")] == []
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_page_loads_a_maths_script_and_only_maths_pages_load_the_maths_style(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}")
+    try:
+        requested = visit.page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        assert not [r for r in requested if re.search(r"mathjax|katex[^/]*\.js", r, re.I)], requested
+        styles = [r for r in requested if "katex" in r]
+        has_maths = visit.page.locator(".katex").count() > 0
+        assert bool(styles) == has_maths, f"maths on the page: {has_maths}; KaTeX files loaded: {styles[:3]}"
+    finally:
+        visit.close()
+
+
 # ------------------------------------------------------------------------------ widgets
 
 WIDGET_PAGES = [p for p in PAGES
@@ -308,36 +488,67 @@ _FALLBACKS = """() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
 })"""
 
 
+_WIDGET_CODE = ("require.js", "embed-amd.js", "/state-")
+
+
 @pytest.mark.parametrize("page_path", WIDGET_PAGES)
-def test_widget_pages_paint_their_fallback_before_the_widget_script(browser, site_url, page_path):
-    # the widget bundle is held back: the page must paint, with each widget's first view
-    visit = PageVisit(browser, f"{site_url}/{page_path}", hold="embed-amd.js", wait_until="commit")
+def test_widget_code_loads_only_near_a_widget_and_the_fallback_holds_until_then(browser, site_url, page_path):
+    # the widget bundle is held back when it is asked for: the page must paint each widget's first view
+    visit = PageVisit(browser, f"{site_url}/{page_path}", hold="embed-amd.js", wait_until="load")
     page = visit.page
     try:
-        page.wait_for_selector(".rnnbook-widget-fallback img, .rnnbook-widget-fallback-html", timeout=15_000)
         page.wait_for_function("() => [...document.querySelectorAll('.rnnbook-widget-fallback img')]"
                                ".every(i => i.complete && i.naturalWidth > 0)", timeout=15_000)
         page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0",
                                timeout=15_000)
-        assert visit.held, "the widget script was not requested (or not held)"
+        page.wait_for_load_state("networkidle")
+        requested = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        near = page.evaluate("""() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
+            .some(f => f.getBoundingClientRect().top < 2 * innerHeight)""")
+        early = [r for r in requested if any(part in r for part in _WIDGET_CODE)] + [r.request.url for r in visit.held]
+        if not near:  # no widget near the first screen: no widget code yet
+            assert early == [], f"widget code loaded with no widget in sight: {early}"
         assert page.query_selector(".rnnbook-slider-views") is None, "the widget rendered without its script"
         fallbacks = page.evaluate(_FALLBACKS)
         assert fallbacks and all(f["visible"] and f["loaded"] and f["height"] > 80 and "=" in f["caption"]
                                  for f in fallbacks), fallbacks
-        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
-        _shot(page, f"fallback_{page_path}")
         # print shows the fallback too
         page.emulate_media(media="print")
         assert all(f["visible"] for f in page.evaluate(_FALLBACKS))
         page.emulate_media(media="screen")
+        # scrolling to a widget fetches its code; the fallback stays until the widget renders
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.documentElement.dataset.rnnbookWidgets === 'loading'", timeout=5_000)
+        page.wait_for_timeout(1000)
+        assert visit.held, "the widget script was not requested when a widget came into view"
+        assert all(f["visible"] for f in page.evaluate(_FALLBACKS)), "the fallback went before the widget came"
+        _shot(page, f"fallback_{page_path}")
         # once the script arrives, the live widget replaces the fallback
         visit.release()
         page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
         page.wait_for_timeout(300)
         assert not any(f["visible"] for f in page.evaluate(_FALLBACKS)), "the fallback stays beside the widget"
-        assert visit.errors == [] and visit.outside == []
+        assert visit.errors == [] and visit.outside == [] and visit.failed == []
     finally:
         visit.release()
+        visit.close()
+
+
+@pytest.mark.parametrize("page_path", WIDGET_PAGES)
+def test_touching_a_widget_loads_it(browser, site_url, page_path):
+    visit = PageVisit(browser, f"{site_url}/{page_path}", viewport=PHONE)
+    page = visit.page
+    try:
+        page.wait_for_load_state("networkidle")
+        far = page.evaluate("""() => [...document.querySelectorAll('.rnnbook-widget-fallback')]
+            .every(f => f.getBoundingClientRect().top > 2 * innerHeight)""")
+        if far:  # nothing in sight yet: nothing loaded
+            assert page.evaluate("() => document.documentElement.dataset.rnnbookWidgets") is None
+        # a tap on the fallback (an event, without scrolling to it) loads the widgets
+        page.locator(".rnnbook-widget-fallback").last.dispatch_event("pointerdown")
+        page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=30_000)
+        assert visit.errors == []
+    finally:
         visit.close()
 
 
@@ -365,6 +576,7 @@ def test_every_slider_switches_the_visible_view(browser, site_url, page_path, tm
     visit = PageVisit(browser, f"{site_url}/{page_path}")
     page = visit.page
     try:
+        page.locator(".rnnbook-widget-fallback").first.scroll_into_view_if_needed()
         page.wait_for_selector(".rnnbook-slider-views .noUi-handle", timeout=20_000)
         boxes = page.query_selector_all(".rnnbook-slider-views")
         assert boxes, "no slider view rendered"
