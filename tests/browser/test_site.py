@@ -385,7 +385,7 @@ def test_chinese_is_marked_and_has_a_font_stack(browser, site_url):
             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
             const bad = [];
             for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-                if (/[\u4e00-\u9fff]/.test(n.textContent) && !n.parentElement.closest('[lang|="zh"], script'))
+                if (/[\u4e00-\u9fff]/.test(n.textContent) && !n.parentElement.closest('[lang|="zh"], script, noscript'))
                     bad.push(n.textContent.trim().slice(0, 20));
             }
             return bad;
@@ -403,6 +403,27 @@ def test_search_finds_chinese_and_english_terms(browser, site_url, query, expect
         visit.page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
         hrefs = [a.get_attribute("href") for a in visit.page.query_selector_all("#search-results ul.search li a")]
         assert any(expected in href for href in hrefs), f"{query!r} found {hrefs[:5]}"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("query, first", [("LSTM", "chapters/07_lstm_gru.html"), ("dropout", "chapters/06_dropout.html"),
+                                          ("GRU", "chapters/07_lstm_gru.html"), ("BLEU", "chapters/09_seq2seq.html"),
+                                          ("beam search", "chapters/09_seq2seq.html")])
+def test_search_ranks_the_chapter_first_with_a_snippet_from_its_text(browser, site_url, query, first):
+    visit = PageVisit(browser, f"{site_url}/search.html?q={quote(query)}")
+    try:
+        page = visit.page
+        page.wait_for_selector("#search-results ul.search li a", timeout=15_000)
+        page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li p.context').length > 0",
+                               timeout=15_000)
+        page.wait_for_timeout(500)
+        items = page.query_selector_all("#search-results ul.search li")
+        hrefs = [item.query_selector("a").get_attribute("href") for item in items]
+        assert hrefs[0].split("#")[0].endswith(first), f"{query!r} ranks {hrefs[:4]}"
+        assert any("glossary" in href for href in hrefs), "the glossary is no longer found"
+        snippet = (items[0].query_selector("p.context") or items[0]).inner_text()
+        assert query.lower() in snippet.lower() and "Creative RNN ·" not in snippet, snippet
     finally:
         visit.close()
 
