@@ -35,7 +35,8 @@ $(BENCH_STAMP): requirements-bench.txt | $(STAMP)  # PyTorch (CPU build) for the
 	touch $@
 
 $(COMPAT_STAMP): constraints-compat.txt pyproject.toml
-	test -x $(COMPAT_PY) || python3 -m venv $(COMPAT_VENV)
+	rm -rf $(COMPAT_VENV)  # a new lock: installed afresh, so that nothing of the old one stays
+	python3 -m venv $(COMPAT_VENV)
 	$(COMPAT_PY) -m pip install --quiet --upgrade pip
 	$(COMPAT_PY) -m pip install --quiet -r constraints-compat.txt
 	$(COMPAT_PY) -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -93,6 +93,8 @@ def remote(tmp_path_factory) -> tuple[str, str]:
     url, branch = sync.repository()
     bare = tmp_path_factory.mktemp("remote") / "book.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    # accepted even when the checkout under test is itself a shallow clone
+    subprocess.run(["git", "-C", str(bare), "config", "receive.shallowUpdate", "true"], check=True)
     subprocess.run(["git", "-C", str(REPO_ROOT), "push", "--quiet", str(bare), f"HEAD:refs/heads/{branch}"],
                    check=True)
     return bare.as_uri(), branch
