@@ -371,7 +371,7 @@ def test_the_books_record_of_reruns_holds_for_the_committed_code():
         # figures may move in their last digits on another CPU; the verdicts must not
         changed = {k: v for k, v in result["verdicts"].items() if v["committed"] != v["rerun"]}
         assert not changed, f"{stem}: a rerun changed ledger verdicts: {changed}"
-    assert len(results) >= 3  # at least three chapters rerun
+    assert len(results) >= 2  # at least two chapters rerun
 
 
 @pytest.mark.parametrize("committed, rerun, expected", [
