@@ -571,3 +571,11 @@ def test_a_figures_table_edited_by_hand_is_caught_by_the_check():
         if "| `best_keep_prob` |" in shown else shown + "| `invented` | 1 |\n"
     problems = freshness._displayed_table_problems(nb, Path(f"{stem}.ipynb"))
     assert len(problems) == 1 and "differs from the figures it records" in problems[0] and "text/markdown" in problems[0]
+
+
+def test_an_interval_bound_from_one_seed_is_recorded_as_unbounded(monkeypatch):
+    monkeypatch.setenv("RNNBOOK_PROFILE", "smoke")
+    record = metrics.metrics_record("06_dropout", test_gain_low=float("-inf"), test_gain_high=float("inf"))
+    assert record["metrics"] == {"test_gain_high": "unbounded", "test_gain_low": "unbounded"}
+    with pytest.raises(ValueError, match="must be finite"):
+        metrics.metrics_record("06_dropout", test_gain=float("inf"))

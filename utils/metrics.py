@@ -33,6 +33,12 @@ def is_timing_metric(name: str) -> bool:
     return any(word in name for word in TIMING_WORDS)
 
 
+# A confidence interval from one seed has no bounds (utils.stats): such a bound, and only such a
+# bound, is recorded as this text rather than refused.
+UNBOUNDED = "unbounded"
+UNBOUNDED_SUFFIXES = ("_low", "_high")
+
+
 class MetricsError(ValueError):
     """A notebook's recorded figures are missing, contradictory or disagree with the JSON."""
 
@@ -44,6 +50,8 @@ def _plain(name: str, value: Any) -> float | int | str | list:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"metric {name!r} must be a number, string or list of them, not {type(value).__name__}")
+    if isinstance(value, float) and math.isinf(value) and name.endswith(UNBOUNDED_SUFFIXES):
+        return UNBOUNDED  # an interval bound from a single run (utils.stats): there is none
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"metric {name!r} is {value}: a headline figure must be finite")
     return value
