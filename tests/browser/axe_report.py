@@ -8,10 +8,7 @@ axe-core comes from npm at the version pinned in tools/vendor_widgets.py, kept i
 
 from __future__ import annotations
 
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
 AXE = Path(__file__).resolve().parents[2] / "book" / "_vendor" / "axe-core" / "axe.min.js"
@@ -34,20 +31,11 @@ def axe_violations(page, within: str | None = None) -> list[dict]:
     return found
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def main(argv: list[str]) -> None:
     from playwright.sync_api import sync_playwright
-    from slow_link import CHROMIUM, CHROMIUM_ARGS
+    from slow_link import CHROMIUM, CHROMIUM_ARGS, serve_site
 
-    site = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "_build" / "html"
-    pages = argv[1:] or sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
-                               if not p.relative_to(site).parts[0].startswith("_"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site, pages, server = serve_site(argv)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for path in pages:

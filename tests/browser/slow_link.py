@@ -152,14 +152,21 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def main(argv: list[str]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def serve_site(argv: list[str]) -> tuple[Path, list[str], http.server.ThreadingHTTPServer]:
+    """The command line's built site (default _build/html) served on a free local port, and its
+    pages (those named, or every page outside the underscore folders). Shared by the page scripts."""
     site = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "_build" / "html"
     pages = argv[1:] or sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
                                if not p.relative_to(site).parts[0].startswith("_"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return site, pages, server
+
+
+def main(argv: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    site, pages, server = serve_site(argv)
     root = f"http://127.0.0.1:{server.server_address[1]}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
