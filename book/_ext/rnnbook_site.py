@@ -13,8 +13,12 @@
   so that long API names wrap instead of widening tables and the page.
 * Every image of the site's ``_images/`` (notebook figures, widget fallbacks, plots) links to
   itself, so that a reader can open it at full size.
-* Notebook figures get an alt text naming their section instead of their hashed file name;
+* A notebook figure's text alternative is the ``alt`` its output metadata carries (the book's
+  diagrams, ``utils.diagrams.show``); myst-nb keeps only ``width`` and ``height`` of that metadata.
+* Other notebook figures get an alt text naming their section instead of their hashed file name;
   figures much wider than tall are marked ``rnnbook-wide-figure`` (a minimum width on phones).
+* Each chapter ends with the glossary terms it introduces or links, in English and Chinese, so
+  that a search in Chinese finds the chapter that teaches a term, not only the glossary.
 * Runs of Chinese text are marked ``<span lang="zh">`` in every page (titles, navigation, body).
 * Markup that axe-core reports is fixed in every page: the sidebar is a navigation landmark,
   the references are list items of their list.
@@ -384,6 +388,50 @@ def _search_dictionary(app) -> None:
     app.config.html_search_options = {**(app.config.html_search_options or {}), "dict": str(path)}
 
 
+_GLOSSARY_ENTRY = re.compile(r"^(\S[^\n]*)\n((?:  [^\n]*\n?)+)", re.M)
+_CHAPTER_NAMED = re.compile(r"[Cc]hapters? (\d)\b|chapters/0(\d)_")
+
+
+def glossary_entries(text: str) -> list[tuple[str, str, int | None]]:
+    """(English term, Chinese term, first chapter that treats it) of each glossary entry."""
+    body = text.split("```{glossary}", 1)[-1].split("```", 1)[0]
+    entries = []
+    for term, definition in _GLOSSARY_ENTRY.findall(body):
+        if term.startswith(":"):
+            continue
+        chinese = definition.strip().split(" · ", 1)[0].strip()
+        chapters = [int(a or b) for a, b in _CHAPTER_NAMED.findall(definition)]
+        entries.append((term.strip(), chinese, min(chapters) if chapters else None))
+    return entries
+
+
+def _chapter_terms(app, doctree, docname) -> None:
+    """End each chapter with its terms in English and Chinese, linked to the glossary: the terms
+    it links and those the glossary says it introduces. Chinese search then finds the chapter."""
+    if not docname.startswith("chapters/") or not GLOSSARY.is_file():
+        return
+    number = int(docname.split("/")[1][:2])
+    std = app.env.get_domain("std")
+    linked = {ref.get("refuri", "").rsplit("#", 1)[-1] for ref in doctree.findall(nodes.reference)
+              if "glossary" in ref.get("refuri", "")}
+    items = []
+    for term, chinese, first in glossary_entries(GLOSSARY.read_text(encoding="utf-8")):
+        target = std.objects.get(("term", term.lower()))
+        if target is None or (first != number and target[1] not in linked):
+            continue
+        reference = nodes.reference("", "", internal=True,
+                                    refuri=app.builder.get_relative_uri(docname, target[0]) + "#" + target[1])
+        reference += nodes.Text(term if chinese == term else f"{term} · {chinese}")
+        items.append(nodes.list_item("", nodes.paragraph("", "", reference)))
+    if not items:
+        return
+    box = nodes.container(classes=["rnnbook-chapter-terms"])
+    box += nodes.rubric("", "Terms in this chapter · 本章术语")
+    box += nodes.bullet_list("", *items)
+    sections = list(doctree.findall(nodes.section))
+    (sections[0] if sections else doctree).append(box)
+
+
 # ------------------------------------------------------------------------------ reader's copies
 
 READER_DIR = Path(__file__).resolve().parents[2] / "reader"  # tools/reader_copies.py writes it
@@ -414,7 +462,29 @@ def _copy_reader_copies(app, exception) -> None:
         (target / copy.name).write_bytes(copy.read_bytes())
 
 
+def _keep_output_alt() -> None:
+    """Make myst-nb copy an image output's ``alt`` metadata to the image, as it does its width."""
+    from myst_nb.core.render import NbElementRenderer
+
+    render_image = NbElementRenderer.render_image
+    if getattr(render_image, "keeps_alt", False):
+        return
+
+    def render_image_with_alt(self, data):
+        rendered = render_image(self, data)
+        alt = data.output_metadata.get(data.mime_type, {}).get("alt")
+        if isinstance(alt, str) and alt.strip():
+            for image in rendered:
+                if isinstance(image, nodes.image):
+                    image["alt"] = alt.strip()
+        return rendered
+
+    render_image_with_alt.keeps_alt = True
+    NbElementRenderer.render_image = render_image_with_alt
+
+
 def setup(app):
+    _keep_output_alt()
     app.connect("config-inited", _katex_renderer)
     app.connect("html-page-context", _katex_css_where_needed, priority=890)
     app.connect("builder-inited", _search_dictionary)
@@ -425,6 +495,7 @@ def setup(app):
     app.connect("html-page-context", _inline_code, priority=920)
     app.connect("html-page-context", _figure_links, priority=930)
     app.connect("doctree-resolved", _figures)
+    app.connect("doctree-resolved", _chapter_terms)
     app.connect("build-finished", _rewrite_pages)
     app.connect("html-page-context", _reader_copy_buttons, priority=930)  # after the theme's buttons (501)
     app.connect("build-finished", _copy_reader_copies)

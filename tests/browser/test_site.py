@@ -679,3 +679,35 @@ def test_a_chapters_colab_and_download_buttons_open_its_reader_copy(stem):
     downloads = re.findall(r'href="([^"]+\.ipynb)"', page)
     assert f"../reader/{stem}.ipynb" in downloads, downloads
     assert (SITE / "reader" / f"{stem}.ipynb").read_bytes() == (REPO_ROOT / "reader" / f"{stem}.ipynb").read_bytes()
+
+
+_DIAGRAMS = """() => [...document.querySelectorAll('.tag_diagram .cell_output img')].map((img, i) => {
+    img.setAttribute('data-diagram', String(i));
+    const article = document.querySelector('.bd-article');
+    return {alt: img.getAttribute('alt') || '', shown: img.getBoundingClientRect().width,
+            natural: Number(img.getAttribute('width')) || img.naturalWidth / 2,
+            article: article ? article.clientWidth : 0, viewport: window.innerWidth};
+})"""
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))])
+def test_each_chapter_s_diagram_is_legible_on_a_phone(browser, site_url, stem):
+    """A diagram is shrunk at most as much as utils.diagrams assumed when it checked its text sizes
+    (text >= 9 pt at PHONE_ARTICLE_PX), carries its own text alternative, and fits the screen."""
+    from utils.diagrams import PHONE_ARTICLE_PX
+
+    visit = PageVisit(browser, f"{site_url}/chapters/{stem}.html", viewport=PHONE)
+    page = visit.page
+    try:
+        found = page.evaluate(_DIAGRAMS)
+        assert found, "the chapter shows no diagram"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for i, diagram in enumerate(found):
+            page.locator(f'img[data-diagram="{i}"]').scroll_into_view_if_needed()
+            page.locator(f'img[data-diagram="{i}"]').screenshot(
+                path=str(SHOTS / f"diagram_{stem}_{i}.png"))
+            assert diagram["shown"] >= min(diagram["natural"], PHONE_ARTICLE_PX) - 1, diagram
+            assert diagram["shown"] <= diagram["viewport"], diagram
+            assert len(diagram["alt"].split()) >= 4 and not diagram["alt"].startswith("Figure from the code"), diagram
+    finally:
+        visit.close()
