@@ -1,12 +1,16 @@
 """What every benchmark shares: the machine description, alternating timings, tables, results files.
 
 A results file is ``{"name", "tiny", "machine", "settings", "rows": [...], "summary": {...}}``;
-the book's Performance page and ``bench/plots.py`` read nothing else.
+the book's Performance page and ``bench/plots.py`` read nothing else. ``results/<name>.json`` is
+the newest run, wherever it ran; ``results/machines/<machine id>/<name>.json`` keeps each machine's
+own newest run, so that a run on one machine never replaces another machine's figures and the page
+can show how far they travel.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -21,6 +25,12 @@ from utils.paths import REPO_ROOT
 from utils.timing import Contender, alternate, cpu_model  # noqa: F401  (the benchmarks' timer is the chapters')
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
+MACHINES_DIR_NAME = "machines"
+# fp32 FLOPs one core can issue per cycle in fused multiply-adds, by (vendor, family, models):
+# two 256-bit FMA pipes (8 lanes x 2 FLOPs x 2) on AMD Zen 2, 3 and 4 (Zen 4 splits AVX-512 into
+# two halves), two 512-bit pipes on Zen 5 server parts. Unknown processors get no peak.
+FLOPS_PER_CYCLE = [("AuthenticAMD", 23, range(0x30, 0x100), 32), ("AuthenticAMD", 25, range(0, 0x100), 32),
+                   ("AuthenticAMD", 26, range(0, 0x100), 64)]
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "jupyter-book", "sphinx", "nbclient")
 
 
@@ -43,11 +53,50 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _cpuinfo() -> dict[str, str]:
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if not line.strip():
+                break  # the first processor is enough
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return fields
+
+
+def flops_per_cycle(vendor: str | None, family: int | None, model: int | None) -> int | None:
+    """fp32 FLOPs per cycle and core of a known processor (FLOPS_PER_CYCLE), else None."""
+    for known_vendor, known_family, models, flops in FLOPS_PER_CYCLE:
+        if (vendor, family) == (known_vendor, known_family) and model in models:
+            return flops
+    return None
+
+
+def machine_id() -> str:
+    """A short, stable name for this machine: a digest of its machine-id (or host name) and CPU."""
+    try:
+        identity = Path("/etc/machine-id").read_text().strip()
+    except OSError:
+        identity = platform.node()
+    return hashlib.sha256(f"{identity}|{cpu_model()}".encode()).hexdigest()[:10]
+
+
 def describe_machine() -> dict[str, Any]:
     """CPU, cores, memory, load and library versions: what a reader needs to weigh the numbers."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    info = _cpuinfo()
+    family = int(info["cpu family"]) if info.get("cpu family", "").isdigit() else None
+    model = int(info["model"]) if info.get("model", "").isdigit() else None
     return {
+        "id": machine_id(),
+        "cpu_vendor": info.get("vendor_id"),
+        "cpu_family": family,
+        "cpu_model_number": model,
+        "cpu_mhz": round(float(info["cpu MHz"])) if info.get("cpu MHz") else None,
+        "fp32_flops_per_cycle": flops_per_cycle(info.get("vendor_id"), family, model),
         "cpu": cpu_model(),
         "cores": usable,
         "memory_gib": _memory_gib(),
@@ -120,10 +169,17 @@ def write_results(name: str, out_dir: Path | str, *, tiny: bool, settings: dict[
     """Write ``<out_dir>/<name>.json`` (small, sorted keys, floats rounded) and return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    record = {"name": name, "tiny": tiny, "machine": machine or describe_machine(),
+    machine = dict(machine or describe_machine())
+    if hasattr(os, "getloadavg"):  # the load at the end as well: a run can start quiet and end busy
+        machine.setdefault("load_average_1m_end", round(os.getloadavg()[0], 2))
+    record = {"name": name, "tiny": tiny, "machine": machine,
               "settings": settings, "rows": rows, "summary": summary, "notes": notes or []}
+    text = json.dumps(_rounded(record), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     path = out_dir / f"{name}.json"
-    path.write_text(json.dumps(_rounded(record), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    path.write_text(text)
+    own = out_dir / MACHINES_DIR_NAME / str(machine.get("id") or "unidentified")
+    own.mkdir(parents=True, exist_ok=True)
+    (own / f"{name}.json").write_text(text)
     return path
 
 

@@ -124,6 +124,41 @@ def test_results_are_small_rounded_json(tmp_path):
     assert record["rows"][0]["v"] == 0.3333 and record["summary"]["s"] == 123500.0
 
 
+def test_each_machine_keeps_its_own_results(tmp_path):
+    for machine_id, speed in (("a", 1.0), ("b", 2.0)):
+        common.write_results("x", tmp_path, tiny=False, settings={}, rows=[], summary={"speed": speed},
+                             machine={"cpu": "test", "id": machine_id})
+    assert json.loads((tmp_path / "x.json").read_text())["summary"]["speed"] == 2.0  # the newest run
+    kept = {p.parent.name: json.loads(p.read_text())["summary"]["speed"] for p in tmp_path.glob("machines/*/x.json")}
+    assert kept == {"a": 1.0, "b": 2.0}
+    assert "load_average_1m_end" in json.loads((tmp_path / "machines" / "a" / "x.json").read_text())["machine"]
+
+
+def test_the_machine_record_knows_the_fp32_peak_of_known_processors():
+    assert common.flops_per_cycle("AuthenticAMD", 25, 17) == 32  # Zen 4: two 256-bit FMA pipes
+    assert common.flops_per_cycle("AuthenticAMD", 26, 2) == 64
+    assert common.flops_per_cycle("GenuineIntel", 6, 143) is None  # unknown: no peak claimed
+    machine = common.describe_machine()
+    assert len(machine["id"]) == 10 and machine["id"] == common.machine_id()
+
+
+def test_a_verdict_across_machines_holds_only_where_all_agree():
+    ext = _extension()
+    assert ext.across_machines_verdict(["faster", "faster"]) == "faster on every machine measured (2)"
+    assert ext.across_machines_verdict(["faster", "no measurable difference"]) == (
+        "depends on the machine: faster on 1, no measurable difference on 1")
+    quiet = {"id": "q", "cpu": "C", "cores": 2, "date": "2026-12-04 00:00 UTC", "load_average_1m": 0.2,
+             "cpu_mhz": 2600, "fp32_flops_per_cycle": 32}
+    busy = {**quiet, "id": "b", "load_average_1m": 3.0, "load_average_1m_end": 2.5}
+    summary = {"simple": {"book_vs_best_pytorch": {"median": 2.0, "low": 1.5, "high": 2.2}},
+               "limit": {"gemm": [{"tensorflow_gflops": 200.0, "pytorch_gflops": 180.0}]}}
+    slow = {"simple": {"book_vs_best_pytorch": {"median": 0.9, "low": 0.8, "high": 1.1}}, "limit": summary["limit"]}
+    nodes_out = ext._throughput_across([{"machine": quiet, "summary": summary}, {"machine": busy, "summary": slow}])
+    text = " ".join(n.astext() for n in nodes_out)
+    assert "under load" in text and "166 at 2.60 GHz" in text and "3.12 GHz" in text
+    assert "SimpleRNN: depends on the machine: faster on 1, no measurable difference on 1." in text
+
+
 @pytest.mark.parametrize("cell,layer", [("simple", "SimpleRNN"), ("lstm", "LSTM"), ("gru", "GRU")])
 def test_hoisted_layer_computes_what_the_keras_layer_computes(cell, layer):
     import keras

@@ -5,7 +5,9 @@ Directives (MyST: ```` ```{bench-table} throughput ```` ````):
 * ``bench-table NAME``: the table(s) of one benchmark and the verdicts computed from them;
 * ``bench-figure NAME``: its plot (``book/bench_figures/NAME.png``, drawn by ``bench/plots.py``);
   the build warns (and so fails under ``-W``) when the plot was drawn from other results;
-* ``bench-machine``: the machine and library versions each benchmark ran on.
+* ``bench-machine``: the machine and library versions each benchmark ran on;
+* ``bench-machines NAME``: one benchmark's headline figures on every machine that ran it
+  (``bench/results/machines/<id>/NAME.json``), and the verdicts that hold on all of them.
 
 The page holds no number of its own: every figure comes from a results file, and a missing,
 tiny or unreadable results file is a build warning.
@@ -452,8 +454,94 @@ class BenchMachine(_BenchDirective):
         return out
 
 
+# ------------------------------------------------------------------------------- across machines
+
+UNDER_LOAD = 0.5  # a 1-minute load average of half the cores or more at the start: other work was running
+
+
+def _under_load(machine: dict) -> bool:
+    load = machine.get("load_average_1m")
+    return load is not None and bool(machine.get("cores")) and load >= UNDER_LOAD * machine["cores"]
+
+
+def _peak_gflops(machine: dict) -> float | None:
+    """fp32 peak at the reported clock: cores x clock x FLOPs per cycle (None when unknown)."""
+    if machine.get("fp32_flops_per_cycle") and machine.get("cpu_mhz") and machine.get("cores"):
+        return machine["cores"] * machine["cpu_mhz"] / 1000 * machine["fp32_flops_per_cycle"]
+    return None
+
+
+def _implied_ghz(gflops: float | None, machine: dict) -> float | None:
+    """The clock a GEMM speed needs at full use of every core's FMA units."""
+    if gflops and machine.get("fp32_flops_per_cycle") and machine.get("cores"):
+        return gflops / (machine["cores"] * machine["fp32_flops_per_cycle"])
+    return None
+
+
+def across_machines_verdict(verdicts: list[str]) -> str:
+    """One verdict when every machine agrees, else what each says."""
+    if verdicts and len(set(verdicts)) == 1:
+        return f"{verdicts[0]} on every machine measured ({len(verdicts)})"
+    counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
+    return "depends on the machine: " + ", ".join(f"{v} on {n}" for v, n in counts.items())
+
+
+def _throughput_across(records: list[dict]) -> list[nodes.Node]:
+    cells = [c for c in CELL_NAMES if all(c in r["summary"] for r in records)]
+    rows, verdicts = [], {c: [] for c in cells}
+    for r in records:
+        m, s = r["machine"], r["summary"]
+        load = _fmt(m.get("load_average_1m"))
+        if m.get("load_average_1m_end") is not None:
+            load += f" → {_fmt(m['load_average_1m_end'])}"
+        if _under_load(m):
+            load += " (under load)"
+        large = s.get("limit", {}).get("gemm", [{}])[0]
+        peak = _peak_gflops(m)
+        implied = _implied_ghz(large.get("tensorflow_gflops"), m)
+        rows.append([f"{m.get('id', '?')}: {m['cpu']}, {m['cores']} cores", m["date"], load,
+                     *[_interval(s[c].get("book_vs_best_pytorch")) for c in cells],
+                     _fmt(large.get("tensorflow_gflops")), _fmt(large.get("pytorch_gflops")),
+                     "—" if peak is None else f"{peak:.0f} at {m['cpu_mhz'] / 1000:.2f} GHz",
+                     "—" if implied is None else f"{implied:.2f} GHz"])
+        for c in cells:
+            if s[c].get("book_vs_best_pytorch"):
+                verdicts[c].append(_verdict(s[c]["book_vs_best_pytorch"]))
+    out = [_table(["machine", "run", "load average (start → end)",
+                   *[f"{CELL_NAMES[c]}: book ÷ best PyTorch" for c in cells],
+                   "TensorFlow GEMM GFLOP/s", "PyTorch GEMM GFLOP/s", "fp32 peak GFLOP/s (reported clock)",
+                   "clock TensorFlow's GEMM needs"], rows,
+                  caption="The book's settings against the best PyTorch set-up, on every machine that ran the benchmark")]
+    out.append(_bullets([_paragraph(("strong", CELL_NAMES[c]), ": " + across_machines_verdict(verdicts[c]) + ".")
+                         for c in cells]))
+    return out
+
+
+class BenchMachines(_BenchDirective):
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        env = self.state.document.settings.env
+        name = self.arguments[0]
+        if name != "throughput":
+            logger.warning(f"bench-machines shows the throughput benchmark only, not {name!r}",
+                           location=(env.docname, self.lineno))
+            return []
+        records = []
+        for path in sorted((Path(env.srcdir) / RESULTS_DIR / "machines").glob(f"*/{name}.json")):
+            env.note_dependency(str(path))
+            record = json.loads(path.read_text())
+            if not record.get("tiny"):
+                records.append(record)
+        if not records:
+            return self._missing(f"{name} on any machine")
+        records.sort(key=lambda r: r["machine"]["date"])
+        return _throughput_across(records)
+
+
 def setup(app):
     app.add_directive("bench-table", BenchTable)
     app.add_directive("bench-figure", BenchFigure)
     app.add_directive("bench-machine", BenchMachine)
+    app.add_directive("bench-machines", BenchMachines)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
