@@ -416,7 +416,7 @@ def _chapter_terms(app, doctree, docname) -> None:
               if "glossary" in ref.get("refuri", "")}
     items = []
     for term, chinese, first in glossary_entries(GLOSSARY.read_text(encoding="utf-8")):
-        target = std.objects.get(("term", term.lower()))
+        target = std.objects.get(("term", term)) or getattr(std, "_terms", {}).get(term.lower())
         if target is None or (first != number and target[1] not in linked):
             continue
         reference = nodes.reference("", "", internal=True,
