@@ -6,7 +6,7 @@ Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 
 from __future__ import annotations
 
-# chapters/01_bptt.ipynb, cell 7
+# chapters/01_bptt.ipynb, cell 9
 import functools
 import time
 from dataclasses import dataclass, field
@@ -37,6 +37,14 @@ def rnn_forward(X: np.ndarray, params: Params) -> np.ndarray:
     return np.stack(outputs, axis=1)
 
 
+def rnn_cost(Y: np.ndarray, targets: np.ndarray, cost_steps: Sequence[int]) -> float:
+    """``C = 1/2 * sum over t in cost_steps of ||Y_t - target_t||^2`` (summed over the batch)."""
+    cost_steps = check_cost_steps(Y.shape[1], cost_steps)
+    return 0.5 * float(np.sum((Y[:, cost_steps] - targets[:, cost_steps]) ** 2))
+
+
+# chapters/01_bptt.ipynb, cell 10
+# Argument checks: a bad argument is a clear error, not a NaN three functions later.
 def check_cost_steps(steps: int, cost_steps: Sequence[int]) -> list[int]:
     cost_steps = sorted(set(int(t) for t in cost_steps))
     if not cost_steps or cost_steps[0] < 0 or cost_steps[-1] >= steps:
@@ -44,12 +52,21 @@ def check_cost_steps(steps: int, cost_steps: Sequence[int]) -> list[int]:
     return cost_steps
 
 
-def rnn_cost(Y: np.ndarray, targets: np.ndarray, cost_steps: Sequence[int]) -> float:
-    """``C = 1/2 * sum over t in cost_steps of ||Y_t - target_t||^2`` (summed over the batch)."""
-    cost_steps = check_cost_steps(Y.shape[1], cost_steps)
-    return 0.5 * float(np.sum((Y[:, cost_steps] - targets[:, cost_steps]) ** 2))
+def _check_int(name: str, value, minimum: int) -> int:
+    # bool is an int to Python, but True units or streams is a mistake, not a size
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
 
 
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+# chapters/01_bptt.ipynb, cell 12
 @dataclass
 class BPTTResult:
     """Gradients of the cost, and how they arise step by step."""
@@ -88,7 +105,7 @@ def rnn_bptt(X: np.ndarray, params: Params, targets: np.ndarray,
     return BPTTResult(grads, per_step, direct, total, dX)
 
 
-# chapters/01_bptt.ipynb, cell 8
+# chapters/01_bptt.ipynb, cell 14
 def central_differences(cost: Callable[[Params], float], params: Params,
                         eps: float = 1e-6) -> Params:
     """Numerical gradient of `cost` by central differences, one parameter at a time."""
@@ -137,21 +154,7 @@ def tape_gradients(X: np.ndarray, params: Params, targets: np.ndarray,
     return {name: g.numpy() for name, g in zip(("Wx", "Wh", "b"), grads)}
 
 
-# chapters/01_bptt.ipynb, cell 13
-def _check_int(name: str, value, minimum: int) -> int:
-    # bool is an int to Python, but True units or streams is a mistake, not a size
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
+# chapters/01_bptt.ipynb, cell 19
 def recurrent_matrix(n_units: int, spectral_radius: float, rng: np.random.Generator) -> np.ndarray:
     """A random Gaussian matrix rescaled so its largest |eigenvalue| is `spectral_radius`."""
     _check_int("n_units", n_units, 1)
@@ -199,7 +202,7 @@ def _last_state_jacobian(activation: str | None, n_inputs: int, n_units: int):
     return layer, jacobian_of_last_state
 
 
-# chapters/01_bptt.ipynb, cell 16
+# chapters/01_bptt.ipynb, cell 22
 def echo_data(streams: int, steps: int, lag: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random bits and the same bits `lag` steps later: ``x, y, mask`` of shape (streams, steps).
 
@@ -216,6 +219,7 @@ def echo_data(streams: int, steps: int, lag: int, seed: int) -> tuple[np.ndarray
     return x, y, mask
 
 
+# chapters/01_bptt.ipynb, cell 24
 @dataclass
 class TruncationRun:
     """Learning curve of one truncation length on the echo task."""
@@ -231,6 +235,17 @@ class TruncationRun:
         return 1.0 - self.val_accuracy[-1]
 
 
+def echo_model(units: int) -> keras.Model:
+    """``[bits, initial state] -> [logits at every step, last state]``."""
+    inputs = keras.Input((None, 1))
+    state_in = keras.Input((units,))
+    sequence, state_out = keras.layers.SimpleRNN(units, return_sequences=True, return_state=True)(
+        inputs, initial_state=state_in)
+    logits = keras.layers.Dense(1)(sequence)
+    return keras.Model([inputs, state_in], [logits, state_out])
+
+
+# chapters/01_bptt.ipynb, cell 26
 def train_truncated(truncation: int, lag: int, units: int, streams: int, train_steps: int,
                     eval_steps: int, curve_points: int, learning_rate: float,
                     seed: int = 0) -> TruncationRun:
@@ -239,27 +254,10 @@ def train_truncated(truncation: int, lag: int, units: int, streams: int, train_s
     The state is carried from one chunk to the next (the forward pass sees the whole
     stream), but each update back-propagates only inside its chunk.
     """
-    _check_int("truncation", truncation, 1)
-    _check_int("units", units, 1)
-    _check_int("streams", streams, 1)  # streams=0 made every accuracy 0/0 = NaN
-    _check_int("lag", lag, 1)
-    _check_int("train_steps", train_steps, lag + 1)  # the echo task needs steps past the lag
-    _check_int("eval_steps", eval_steps, lag + 1)
-    # fewer than one point recorded only the untrained model; more than one per step repeats points
-    _check_int("curve_points", curve_points, 1)
-    if curve_points > train_steps:
-        raise ValueError(f"curve_points must be <= train_steps ({train_steps}), got {curve_points}")
-    _check_positive("learning_rate", learning_rate)  # NaN trained NaN weights without a word
-    _check_int("seed", seed, 0)
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((None, 1))
-    state_in = keras.Input((units,))
-    sequence, state_out = keras.layers.SimpleRNN(units, return_sequences=True, return_state=True)(
-        inputs, initial_state=state_in)
-    logits = keras.layers.Dense(1)(sequence)
-    model = keras.Model([inputs, state_in], [logits, state_out])
+    _check_truncation_arguments(truncation, lag, units, streams, train_steps, eval_steps, curve_points,
+                                learning_rate, seed)
+    keras.utils.set_random_seed(seed)  # the same initial weights for every truncation length
+    model = echo_model(units)
     optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
 
     @tf.function(reduce_retracing=True)
@@ -297,3 +295,21 @@ def train_truncated(truncation: int, lag: int, units: int, streams: int, train_s
             run.val_accuracy.append(float(accuracy(vx, vy, vmask)))
     run.seconds = time.perf_counter() - start
     return run
+
+
+# chapters/01_bptt.ipynb, cell 27
+def _check_truncation_arguments(truncation, lag, units, streams, train_steps, eval_steps,
+                                curve_points, learning_rate, seed):
+    """Clear errors for the arguments of :func:`train_truncated`, before anything is built."""
+    _check_int("truncation", truncation, 1)
+    _check_int("units", units, 1)
+    _check_int("streams", streams, 1)  # streams=0 made every accuracy 0/0 = NaN
+    _check_int("lag", lag, 1)
+    _check_int("train_steps", train_steps, lag + 1)  # the echo task needs steps past the lag
+    _check_int("eval_steps", eval_steps, lag + 1)
+    # fewer than one point recorded only the untrained model; more than one per step repeats points
+    _check_int("curve_points", curve_points, 1)
+    if curve_points > train_steps:
+        raise ValueError(f"curve_points must be <= train_steps ({train_steps}), got {curve_points}")
+    _check_positive("learning_rate", learning_rate)  # NaN trained NaN weights without a word
+    _check_int("seed", seed, 0)

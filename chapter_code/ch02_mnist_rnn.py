@@ -6,7 +6,7 @@ Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 
 from __future__ import annotations
 
-# chapters/02_mnist_rnn.ipynb, cell 4
+# chapters/02_mnist_rnn.ipynb, cell 6
 from dataclasses import dataclass, field
 
 import keras
@@ -25,6 +25,7 @@ def as_sequences(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 255.0
 
 
+# chapters/02_mnist_rnn.ipynb, cell 8
 @dataclass(frozen=True)
 class Recipe:
     """How a sequence classifier is built and trained."""
@@ -43,14 +44,21 @@ class Recipe:
     batch_size: int = 150
 
     def __post_init__(self):
-        if self.cell not in CELL_KINDS:
-            raise ValueError(f"cell must be one of {CELL_KINDS}, not {self.cell!r}")
-        if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be 'constant' or 'cosine', not {self.schedule!r}")
-        if self.units < 1 or self.batch_size < 1 or self.learning_rate <= 0:
-            raise ValueError("units, batch_size and learning_rate must be positive")
+        _check_recipe(self)
 
 
+# chapters/02_mnist_rnn.ipynb, cell 9
+def _check_recipe(recipe: Recipe) -> None:
+    """A clear error for a recipe that names no cell or schedule the book knows, or a non-positive size."""
+    if recipe.cell not in CELL_KINDS:
+        raise ValueError(f"cell must be one of {CELL_KINDS}, not {recipe.cell!r}")
+    if recipe.schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', not {recipe.schedule!r}")
+    if recipe.units < 1 or recipe.batch_size < 1 or recipe.learning_rate <= 0:
+        raise ValueError("units, batch_size and learning_rate must be positive")
+
+
+# chapters/02_mnist_rnn.ipynb, cell 11
 class RandomShift(keras.layers.Layer):
     """Data augmentation inside the model: while training, each image is translated by its own
     random (dy, dx) in [-max_shift, max_shift] pixels, zero-filled; at inference it does nothing.
@@ -79,6 +87,7 @@ class RandomShift(keras.layers.Layer):
         return tf.gather(shifted, cols, axis=2, batch_dims=1)
 
 
+# chapters/02_mnist_rnn.ipynb, cell 13
 def build_classifier(recipe: Recipe) -> keras.Model:
     """RNN(units) over the 28 rows -> Dense(10) logits on the last state: the source's model."""
     layer = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[recipe.cell]
@@ -97,7 +106,7 @@ def build_classifier(recipe: Recipe) -> keras.Model:
     ])
 
 
-# chapters/02_mnist_rnn.ipynb, cell 8
+# chapters/02_mnist_rnn.ipynb, cell 17
 from utils.training import JIT_COMPILE, array_dataset, fit_timed
 
 

@@ -132,7 +132,7 @@ def test_chapters_import_the_book_s_modules_by_their_own_names(path):
 
 # Chapters whose exercises are written: each ends with three, every solution in a collapsed cell
 # (tag hide-cell) that nbval runs. The other chapters join as their issues land.
-WITH_EXERCISES = {"02_mnist_rnn", "03_time_series", "04_creative_rnn", "05_deep_rnn_devices", "06_dropout",
+WITH_EXERCISES = {"01_bptt", "02_mnist_rnn", "03_time_series", "04_creative_rnn", "05_deep_rnn_devices", "06_dropout",
                   "07_lstm_gru", "08_embeddings", "09_seq2seq"}
 
 
