@@ -38,7 +38,7 @@ def instance_times(start: float = 12.2, n_steps: int = N_STEPS) -> np.ndarray:
     return np.linspace(start, start + RESOLUTION * n_steps, n_steps + 1)
 
 
-# chapters/03_time_series.ipynb, cell 7
+# chapters/03_time_series.ipynb, cell 12
 class OutputProjectionCell(keras.layers.Layer):
     """Keras 3 port of TF1's ``OutputProjectionWrapper``: a cell whose output is projected.
 
@@ -70,6 +70,7 @@ class OutputProjectionCell(keras.layers.Layer):
         return self.cell.get_initial_state(batch_size)
 
 
+# chapters/03_time_series.ipynb, cell 14
 def build_toy_model(head: str, units: int = 100, n_steps: int = N_STEPS, layers: int = 1,
                     activation: str = "relu"):
     """The source's model: a ReLU basic RNN of `units`, one prediction per time step.
@@ -96,6 +97,7 @@ def build_toy_model(head: str, units: int = 100, n_steps: int = N_STEPS, layers:
     return keras.Model(inputs, outputs, name=f"rnn_{head}_{layers}")
 
 
+# chapters/03_time_series.ipynb, cell 16
 def make_train_step(model, learning_rate: float = 1e-3):
     """A compiled MSE/Adam training step for `model` (one batch in, the loss out)."""
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -111,8 +113,11 @@ def make_train_step(model, learning_rate: float = 1e-3):
     return train_step
 
 
+# chapters/03_time_series.ipynb, cell 18
 @dataclass
 class HeadRun:
+    """What one head's training left: its logged MSE and the seconds of each timed block."""
+
     head: str
     iterations: list[int] = field(default_factory=list)
     mse: list[float] = field(default_factory=list)  # training-batch MSE, logged like the source
@@ -156,7 +161,7 @@ def train_heads_alternating(heads: tuple[str, ...], iterations: int, batch_size:
     return runs
 
 
-# chapters/03_time_series.ipynb, cell 14
+# chapters/03_time_series.ipynb, cell 26
 def fill_gaps(values: np.ndarray) -> np.ndarray:
     """Linear interpolation over NaN gaps (the CO2 record has a few missing weeks)."""
     values = np.asarray(values, dtype=np.float64).copy()
@@ -185,6 +190,7 @@ def windows(series: np.ndarray, n_steps: int, horizon: int) -> tuple[np.ndarray,
     return block[:, :n_steps, None], block[:, n_steps:]
 
 
+# chapters/03_time_series.ipynb, cell 28
 def rmse(prediction: np.ndarray, target: np.ndarray) -> float:
     """Root mean squared error of two arrays of the same shape."""
     prediction, target = np.asarray(prediction), np.asarray(target)
@@ -209,10 +215,12 @@ def fit_linear(x: np.ndarray, y: np.ndarray, ridge: float = 1e-6) -> np.ndarray:
 
 
 def predict_linear(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The linear autoregression's forecast for windows `x`, with the weights of `fit_linear`."""
     design = np.concatenate([x[..., 0], np.ones((len(x), 1), x.dtype)], axis=1).astype(np.float64)
     return design @ weights
 
 
+# chapters/03_time_series.ipynb, cell 30
 def relative_to_last(x: np.ndarray, y: np.ndarray | None = None, scale: float = 1.0):
     """Express windows (and targets) as changes from the window's last value, divided by `scale`.
 
@@ -242,6 +250,7 @@ def fit_rnn_forecaster(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarr
     return model
 
 
+# chapters/03_time_series.ipynb, cell 32
 def autoregressive_forecast(predict_next, x: np.ndarray, horizon: int, scale: float) -> np.ndarray:
     """Forecast `horizon` steps by feeding each one-step prediction back into the window.
 
@@ -261,7 +270,7 @@ def autoregressive_forecast(predict_next, x: np.ndarray, horizon: int, scale: fl
     return np.stack(steps, axis=1)
 
 
-# chapters/03_time_series.ipynb, cell 20
+# chapters/03_time_series.ipynb, cell 38
 def mixed_resolution(x: np.ndarray, tiers) -> np.ndarray:
     """Windows summarised more coarsely the further back they reach.
 

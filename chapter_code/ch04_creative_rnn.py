@@ -6,7 +6,7 @@ Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 
 from __future__ import annotations
 
-# chapters/04_creative_rnn.ipynb, cell 4
+# chapters/04_creative_rnn.ipynb, cell 6
 import numpy as np
 import tensorflow as tf
 
@@ -33,51 +33,10 @@ def generate(model, seed_values: np.ndarray, length: int, n_steps: int = N_STEPS
     return np.array(values, dtype=np.float32)
 
 
-# chapters/04_creative_rnn.ipynb, cell 12
-import math
-import numbers
-import sys
+# chapters/04_creative_rnn.ipynb, cell 15
 from dataclasses import dataclass, field
 
 from utils.training import book_dataset, fit_timed
-
-
-def check_temperature(temperature: float) -> float:
-    """A temperature must be a real number, finite and > 0, whose inverse is finite too."""
-    # float() would take "0.5" and True: a string or a bool is a mistake, not a temperature
-    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
-        raise ValueError(f"temperature must be a number, not {temperature!r}")
-    value = float(temperature)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
-    if value < 1 / sys.float_info.max:  # 1e-320: every logit / temperature is infinite
-        raise ValueError(f"temperature must be >= {1 / sys.float_info.max:.3g} (1 / temperature "
-                         f"must be finite), got {temperature!r}")
-    return value
-
-
-def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / temperature) along the last axis, computed stably in float64."""
-    temperature = check_temperature(temperature)
-    logits = np.asarray(logits, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        scaled = logits / temperature
-    if not np.isfinite(scaled).all():  # inf - inf would make the probabilities NaN
-        raise ValueError(f"logits / temperature is not finite (temperature {temperature!r}, "
-                         f"largest |logit| {np.abs(logits).max()!r}): check the logits or raise the temperature")
-    scaled -= scaled.max(axis=-1, keepdims=True)
-    weights = np.exp(scaled)
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def sample_with_temperature(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """Draw one index from softmax(logits / temperature).
-
-    Low temperatures approach the arg-max (safe, repetitive text), high ones approach
-    uniform sampling (varied, then garbled).
-    """
-    probabilities = softmax_with_temperature(logits, temperature)
-    return int(rng.choice(len(probabilities), p=probabilities))
 
 
 @dataclass(frozen=True)
@@ -108,6 +67,7 @@ class Vocabulary:
         return len(self.chars)
 
 
+# chapters/04_creative_rnn.ipynb, cell 17
 def window_dataset(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
     """Shuffled windows of `seq_len` + 1 ids as (inputs, next-character targets)."""
     import tensorflow as tf
@@ -119,6 +79,7 @@ def window_dataset(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
     return book_dataset(ds.map(lambda w: (w[:, :-1], w[:, 1:])))
 
 
+# chapters/04_creative_rnn.ipynb, cell 19
 class CharModel:
     """Embedding -> GRU -> Dense over the vocabulary; trains on windows, generates step by step."""
 
@@ -144,11 +105,7 @@ class CharModel:
         """`length` characters after `prime`, each sampled at `temperature`, fed back as input."""
         import tensorflow as tf
 
-        check_temperature(temperature)
-        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
-            raise ValueError(f"length must be an integer >= 0, got {length!r}")  # -5 gave ''
-        if not prime:
-            raise ValueError("prime must hold at least one character")
+        check_generation_request(prime, length, temperature)
         rng = np.random.default_rng(seed)
         step = tf.function(self.step_logits)  # one graph for all single-character steps
         logits, state = self.step_logits(tf.constant(vocabulary.encode(prime)[None]), None)
@@ -160,8 +117,21 @@ class CharModel:
         return vocabulary.decode(out)
 
 
+# chapters/04_creative_rnn.ipynb, cell 20
+def check_generation_request(prime: str, length: int, temperature: float) -> None:
+    """Clear errors for a request `CharModel.generate` cannot serve."""
+    check_temperature(temperature)  # defined with the sampler, in the section on temperature
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ValueError(f"length must be an integer >= 0, got {length!r}")  # -5 gave ''
+    if not prime:
+        raise ValueError("prime must hold at least one character")
+
+
+# chapters/04_creative_rnn.ipynb, cell 22
 @dataclass
 class CharTrainingLog:
+    """Per-epoch losses and seconds of one training run."""
+
     train_loss: list[float] = field(default_factory=list)  # per epoch, nats per character
     val_loss: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
@@ -189,7 +159,58 @@ def train_char_model(char_model: CharModel, train_ids: np.ndarray, val_ids: np.n
     return CharTrainingLog(history["loss"], history["val_loss"], history.seconds)
 
 
-# chapters/04_creative_rnn.ipynb, cell 20
+# chapters/04_creative_rnn.ipynb, cell 25
+def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / temperature) along the last axis."""
+    scaled = divide_by_temperature(logits, temperature)  # checked: see the collapsed cell below
+    scaled -= scaled.max(axis=-1, keepdims=True)  # the same softmax, and exp cannot overflow
+    weights = np.exp(scaled)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def sample_with_temperature(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """Draw one index from softmax(logits / temperature).
+
+    Low temperatures approach the arg-max (safe, repetitive text), high ones approach
+    uniform sampling (varied, then garbled).
+    """
+    probabilities = softmax_with_temperature(logits, temperature)
+    return int(rng.choice(len(probabilities), p=probabilities))
+
+
+# chapters/04_creative_rnn.ipynb, cell 27
+import math
+import numbers
+import sys
+
+
+def check_temperature(temperature: float) -> float:
+    """A temperature must be a real number, finite and > 0, whose inverse is finite too."""
+    # float() would take "0.5" and True: a string or a bool is a mistake, not a temperature
+    if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
+        raise ValueError(f"temperature must be a number, not {temperature!r}")
+    value = float(temperature)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
+    if value < 1 / sys.float_info.max:  # 1e-320: every logit / temperature is infinite
+        raise ValueError(f"temperature must be >= {1 / sys.float_info.max:.3g} (1 / temperature "
+                         f"must be finite), got {temperature!r}")
+    return value
+
+
+def divide_by_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """logits / temperature in float64, refusing a bad temperature or a result that overflows."""
+    temperature = check_temperature(temperature)
+    logits = np.asarray(logits, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        scaled = logits / temperature
+    if not np.isfinite(scaled).all():  # inf - inf would make the probabilities NaN
+        raise ValueError(f"logits / temperature is not finite (temperature {temperature!r}, "
+                         f"largest |logit| {np.abs(logits).max()!r}): check the logits or raise the temperature")
+    return scaled
+
+
+# chapters/04_creative_rnn.ipynb, cell 35
 import functools
 import time
 from typing import Callable
@@ -214,6 +235,7 @@ def stream_batches(ids: np.ndarray, seq_len: int, batch_size: int):
         yield chunk[:, :-1], chunk[:, 1:]
 
 
+# chapters/04_creative_rnn.ipynb, cell 37
 @functools.cache
 def compiled_window_loss(char_model: CharModel) -> Callable:
     """`(x, y, state) -> (loss, new state)` of one window, traced once per model (a new
@@ -244,6 +266,7 @@ def char_loss(char_model: CharModel, ids: np.ndarray, seq_len: int, batch_size: 
     return float(tf.reduce_mean(losses))
 
 
+# chapters/04_creative_rnn.ipynb, cell 39
 def train_char_model_stateful(char_model: CharModel, train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int,
                               batch_size: int, epochs: int, learning_rate: float, seed: int = 0) -> CharTrainingLog:
     """Truncated BPTT over streams: each batch starts from the state the previous batch ended in.
