@@ -71,7 +71,7 @@ def test_each_chapter_draws_what_it_teaches(path):
             assert len(meta.get("alt", "").split()) >= 4, "the diagram carries a text alternative"
             png = base64.b64decode(output["data"]["image/png"])
             width = int.from_bytes(png[16:20], "big")
-            assert width == diagrams.RESOLUTION * meta["width"], "stored at twice its displayed size"
+            assert meta["width"] == width // diagrams.RESOLUTION, "stored at twice its displayed size"
 
 
 def test_the_cell_checks_find_what_they_look_for():
