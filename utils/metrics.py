@@ -26,7 +26,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # A metric whose name holds one of these words is a wall-clock figure: a benchmark of the machine
 # it ran on, which a rerun measures anew (the reproducibility check leaves it out).
-TIMING_WORDS = ("seconds", "speedup", "speed_ratio", "time_ratio")
+TIMING_WORDS = ("seconds", "speedup", "speed_ratio", "time_ratio", "ms_per_step", "step_ms")
 
 
 def is_timing_metric(name: str) -> bool:
