@@ -6,7 +6,7 @@ Edit the cells marked ``#| export`` in the notebook and run ``make export``.
 
 from __future__ import annotations
 
-# chapters/06_dropout.ipynb, cell 4
+# chapters/06_dropout.ipynb, cell 5
 import numbers
 from typing import Any
 
@@ -16,6 +16,15 @@ from keras import ops
 from chapter_code.ch05_deep_rnn_devices import CellWrapper
 
 
+def dropout(x: Any, keep_prob: float, seed_generator: keras.random.SeedGenerator) -> Any:
+    """Zero each entry with probability 1 - keep_prob and scale the rest by 1 / keep_prob."""
+    if keep_prob == 1.0:
+        return x
+    keep = keras.random.uniform(ops.shape(x), seed=seed_generator) < keep_prob
+    return ops.where(keep, x / keep_prob, ops.zeros_like(x))
+
+
+# chapters/06_dropout.ipynb, cell 7
 def check_keep_prob(name: str, keep_prob: float) -> float:
     """`keep_prob` as a float, or ValueError unless 0 < keep_prob <= 1."""
     # float() would take "0.5" and True (= 1, keep everything): neither is a probability
@@ -27,14 +36,7 @@ def check_keep_prob(name: str, keep_prob: float) -> float:
     return value
 
 
-def dropout(x: Any, keep_prob: float, seed_generator: keras.random.SeedGenerator) -> Any:
-    """Zero each entry with probability 1 - keep_prob and scale the rest by 1 / keep_prob."""
-    if keep_prob == 1.0:
-        return x
-    keep = keras.random.uniform(ops.shape(x), seed=seed_generator) < keep_prob
-    return ops.where(keep, x / keep_prob, ops.zeros_like(x))
-
-
+# chapters/06_dropout.ipynb, cell 9
 @keras.saving.register_keras_serializable(package="rnnbook")
 class DropoutCellWrapper(CellWrapper):
     """Dropout on a cell's inputs, outputs and new state, drawn afresh at every step (TF1's
@@ -75,6 +77,7 @@ class DropoutCellWrapper(CellWrapper):
                 "seed": self.seed}
 
 
+# chapters/06_dropout.ipynb, cell 11
 @keras.saving.register_keras_serializable(package="rnnbook")
 class PassThroughCell(keras.layers.Layer):
     """A weightless cell whose output is its input (state: the previous input): wrapped in
@@ -93,7 +96,7 @@ class PassThroughCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
-# chapters/06_dropout.ipynb, cell 13
+# chapters/06_dropout.ipynb, cell 22
 def deep_gru_classifier(vocabulary_size: int, embedding_dim: int, units: int, layers: int,
                         keep_prob: float, seed: int = 0) -> keras.Model:
     """Embedding -> `layers` stacked GRU cells, each with input dropout -> one logit, compiled

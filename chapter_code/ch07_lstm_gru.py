@@ -59,7 +59,7 @@ def lstm_sequence(x: Array, kernel: Array, recurrent_kernel: Array, bias: Array,
     return np.stack(outputs, axis=1), h, c
 
 
-# chapters/07_lstm_gru.ipynb, cell 7
+# chapters/07_lstm_gru.ipynb, cell 11
 def tf1_lstm_sequence(x: Array, kernel: Array, bias: Array, forget_bias: float = 1.0) -> tuple[Array, Array, Array]:
     """TF1's ``BasicLSTMCell`` over a batch of sequences, as its source computes it: one kernel
     on ``concat([x, h])``, gates split ``i, j, f, o``, ``forget_bias`` added inside the forget
@@ -89,7 +89,7 @@ def tf1_lstm_to_keras(kernel: Array, bias: Array, n_inputs: int, forget_bias: fl
     return [reordered[:n_inputs], reordered[n_inputs:], np.concatenate([b_i, b_f + forget_bias, b_j, b_o])]
 
 
-# chapters/07_lstm_gru.ipynb, cell 10
+# chapters/07_lstm_gru.ipynb, cell 14
 def gru_sequence(x: Array, kernel: Array, recurrent_kernel: Array, bias: Array,
                  reset_after: bool, form: str = "keras") -> tuple[Array, Array]:
     """Equation 14-4 over a batch of sequences, with Keras's weight layout (gates z, r, g side by
@@ -139,7 +139,7 @@ def keras_gru_to_textbook(kernel: Array, recurrent_kernel: Array, bias: Array) -
     return kernel, recurrent_kernel, bias
 
 
-# chapters/07_lstm_gru.ipynb, cell 13
+# chapters/07_lstm_gru.ipynb, cell 19
 def tf1_gru_sequence(x: Array, gate_kernel: Array, gate_bias: Array, candidate_kernel: Array,
                      candidate_bias: Array) -> tuple[Array, Array]:
     """TF1's ``GRUCell`` over a batch of sequences, as its source computes it:
@@ -173,7 +173,7 @@ def tf1_gru_to_keras(gate_kernel: Array, gate_bias: Array, candidate_kernel: Arr
     return [kernel[:n_inputs], kernel[n_inputs:], np.concatenate([b_u, b_r, np.asarray(candidate_bias, np.float64)])]
 
 
-# chapters/07_lstm_gru.ipynb, cell 16
+# chapters/07_lstm_gru.ipynb, cell 22
 @keras.saving.register_keras_serializable(package="rnnbook")
 class PeepholeLSTMCell(keras.layers.Layer):
     """LSTM cell with peephole connections (Gers & Schmidhuber 2000), Keras 3.
@@ -230,7 +230,7 @@ class PeepholeLSTMCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "unit_forget_bias": self.unit_forget_bias}
 
 
-# chapters/07_lstm_gru.ipynb, cell 19
+# chapters/07_lstm_gru.ipynb, cell 27
 def interval_reproduction(n: int, length: int, shortest: int, longest: int,
                           rng: np.random.Generator) -> tuple[Array, Array]:
     """Two input spikes at s and s + T (T drawn from [shortest, longest]); the target spikes at
@@ -254,7 +254,7 @@ def spike_timing_accuracy(predicted: Array, target: Array) -> float:
     return float(np.mean(predicted.argmax(axis=1) == target.argmax(axis=1)))
 
 
-# chapters/07_lstm_gru.ipynb, cell 23
+# chapters/07_lstm_gru.ipynb, cell 31
 def delayed_recall(n: int, length: int, delays: int, rng: np.random.Generator) -> tuple[Array, Array]:
     """Random signs in, the signs of the last `delays` inputs out, at every step.
 
@@ -296,7 +296,7 @@ def accuracy_by_distance(correct: Array, distances: Array, bins: int, length: in
     return means, edges
 
 
-# chapters/07_lstm_gru.ipynb, cell 29
+# chapters/07_lstm_gru.ipynb, cell 37
 def adding_problem(n: int, length: int, rng: np.random.Generator) -> tuple[Array, Array]:
     """The adding problem (Hochreiter & Schmidhuber 1997): sum the two marked values.
 

@@ -51,6 +51,16 @@ def preprocess(text: str) -> str:
 
 
 # chapters/08_embeddings.ipynb, cell 7
+def check_vectorizer_inputs(texts: Sequence[str], max_tokens: int, reserved: Sequence[str]) -> None:
+    """ValueError unless `texts` is a non-empty sequence and `max_tokens` leaves room for a word."""
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3 + len(reserved):
+        raise ValueError(f"max_tokens must be an int >= {3 + len(reserved)} (padding, [UNK], "
+                         f"{len(reserved)} placeholders and a word), got {max_tokens!r}")
+    if isinstance(texts, str) or len(texts) == 0:
+        raise ValueError("texts must be a non-empty sequence of strings")
+
+
+# chapters/08_embeddings.ipynb, cell 8
 def build_vectorizer(texts: Sequence[str], max_tokens: int, reserved: Sequence[str] = (NUM, URL)):
     """A Keras ``TextVectorization`` whose vocabulary is adapted on the preprocessed `texts`.
 
@@ -59,11 +69,7 @@ def build_vectorizer(texts: Sequence[str], max_tokens: int, reserved: Sequence[s
     the rarest words if the texts hold too few of them): a ``[URL]`` mapped to ``[UNK]`` would
     throw away what the preprocessing kept.
     """
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3 + len(reserved):
-        raise ValueError(f"max_tokens must be an int >= {3 + len(reserved)} (padding, [UNK], "
-                         f"{len(reserved)} placeholders and a word), got {max_tokens!r}")
-    if isinstance(texts, str) or len(texts) == 0:
-        raise ValueError("texts must be a non-empty sequence of strings")
+    check_vectorizer_inputs(texts, max_tokens, reserved)
     # The text is already standardised and split by `preprocess`; Keras splits on spaces only.
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=None,
                                                 split="whitespace", ragged=True)
@@ -77,6 +83,7 @@ def build_vectorizer(texts: Sequence[str], max_tokens: int, reserved: Sequence[s
     return vectorizer
 
 
+# chapters/08_embeddings.ipynb, cell 10
 @dataclass(frozen=True)
 class Vocabulary:
     """Words <-> ids, in the vectorizer's order: id 0 is padding, id 1 is ``[UNK]``."""
@@ -108,6 +115,7 @@ class Vocabulary:
         return len(self.words)
 
 
+# chapters/08_embeddings.ipynb, cell 12
 def encode_sentences(vectorizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """All sentences' ids in one flat array, and for each id the index of its sentence."""
     ragged = vectorizer(tf.constant([preprocess(t) for t in texts]))
@@ -122,7 +130,7 @@ def encode_padded(vectorizer, texts: Sequence[str], max_len: int) -> np.ndarray:
     return ragged.to_tensor(default_value=0, shape=[None, max_len]).numpy().astype(np.int32)
 
 
-# chapters/08_embeddings.ipynb, cell 16
+# chapters/08_embeddings.ipynb, cell 22
 def keep_probabilities(counts: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
     """Mikolov et al.'s subsampling: a word of frequency f is kept with probability
     (sqrt(f / t) + 1) * t / f (capped at 1), as in the word2vec C code.
@@ -141,6 +149,7 @@ def keep_probabilities(counts: np.ndarray, threshold: float = 1e-3) -> np.ndarra
     return np.where(counts > 0, np.minimum(keep, 1.0), 0.0)
 
 
+# chapters/08_embeddings.ipynb, cell 24
 def skipgram_pairs(ids: np.ndarray, sentence_of: np.ndarray, window: int, rng: np.random.Generator,
                    keep: np.ndarray | None = None, first_word_id: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """(target, context) pairs of words at most `window` apart within one sentence.
@@ -172,6 +181,31 @@ def skipgram_pairs(ids: np.ndarray, sentence_of: np.ndarray, window: int, rng: n
     return np.concatenate(targets).astype(np.int32), np.concatenate(contexts).astype(np.int32)
 
 
+# chapters/08_embeddings.ipynb, cell 26
+def check_counts_and_power(counts: np.ndarray, power: float) -> np.ndarray:
+    """`counts` as float64, or ValueError unless they are finite and non-negative and `power` >= 0."""
+    counts = np.asarray(counts, dtype=np.float64)
+    # NaN passes `< 0` and inf makes every probability NaN: either would hang `sample`
+    if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any():
+        raise ValueError("counts must be a 1-D array of finite, non-negative counts")
+    if not np.isfinite(power) or power < 0:
+        raise ValueError(f"power must be finite and >= 0, got {power}")
+    return counts
+
+
+def check_contexts(contexts: np.ndarray, negatives_per_pair: int, vocabulary_size: int) -> np.ndarray:
+    """`contexts` as an array, or ValueError unless 1-D ids of the vocabulary, with a count >= 1."""
+    contexts = np.asarray(contexts)
+    if contexts.ndim != 1:
+        raise ValueError(f"contexts must be 1-D, got shape {contexts.shape}")
+    if isinstance(negatives_per_pair, bool) or not isinstance(negatives_per_pair, (int, np.integer)) or negatives_per_pair < 1:
+        raise ValueError(f"negatives_per_pair must be an int >= 1, got {negatives_per_pair!r}")
+    if len(contexts) and (contexts.min() < 0 or contexts.max() >= vocabulary_size):
+        raise ValueError("a context id is outside the vocabulary")
+    return contexts
+
+
+# chapters/08_embeddings.ipynb, cell 27
 # A context word with sampling probability p needs 1 / (1 - p) draws per negative on average.
 MIN_OTHER_MASS = 1e-6
 
@@ -186,12 +220,7 @@ class NegativeSampler:
     """
 
     def __init__(self, counts: np.ndarray, power: float = 0.75, excluded_ids: Sequence[int] = (0, 1)):
-        counts = np.asarray(counts, dtype=np.float64)
-        # NaN passes `< 0` and inf makes every probability NaN: either would hang `sample`
-        if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any():
-            raise ValueError("counts must be a 1-D array of finite, non-negative counts")
-        if not np.isfinite(power) or power < 0:
-            raise ValueError(f"power must be finite and >= 0, got {power}")
+        counts = check_counts_and_power(counts, power)
         with np.errstate(over="ignore"):
             weights = np.where(counts > 0, counts, 0.0) ** power
         weights[list(excluded_ids)] = 0.0  # padding and [UNK] are never negatives
@@ -216,13 +245,7 @@ class NegativeSampler:
 
     def sample(self, contexts: np.ndarray, negatives_per_pair: int, rng: np.random.Generator) -> np.ndarray:
         """(len(contexts), negatives_per_pair) negative ids; row i never contains contexts[i]."""
-        contexts = np.asarray(contexts)
-        if contexts.ndim != 1:
-            raise ValueError(f"contexts must be 1-D, got shape {contexts.shape}")
-        if isinstance(negatives_per_pair, bool) or not isinstance(negatives_per_pair, (int, np.integer)) or negatives_per_pair < 1:
-            raise ValueError(f"negatives_per_pair must be an int >= 1, got {negatives_per_pair!r}")
-        if len(contexts) and (contexts.min() < 0 or contexts.max() >= len(self.probabilities)):
-            raise ValueError("a context id is outside the vocabulary")
+        contexts = check_contexts(contexts, negatives_per_pair, len(self.probabilities))
         negatives = self._draw((len(contexts), negatives_per_pair), rng)
         clash = negatives == contexts[:, None]
         while clash.any():  # each round redraws only the clashes; P(clash) <= max p < 1
@@ -231,11 +254,12 @@ class NegativeSampler:
         return negatives
 
 
+# chapters/08_embeddings.ipynb, cell 29
 def tutorial_negative_samples(contexts: np.ndarray, negatives_per_pair: int, vocabulary_size: int, seed: int) -> np.ndarray:
     """Negatives drawn as the TensorFlow word2vec tutorial draws them: one call of
     ``tf.random.log_uniform_candidate_sampler(true_classes=[[context]], unique=True, ...)`` per
     positive pair. `true_classes` only enters the expected counts the op returns: it does not
-    stop the op from drawing the context word itself (the tutorial's bug).
+    stop the op from drawing the context word itself.
     """
     contexts = np.asarray(contexts)
     if contexts.ndim != 1 or negatives_per_pair < 1 or negatives_per_pair > vocabulary_size:
@@ -257,7 +281,7 @@ def negatives_equal_to_context(negatives: np.ndarray, contexts: np.ndarray) -> i
     return int((negatives == contexts[:, None]).sum())
 
 
-# chapters/08_embeddings.ipynb, cell 19
+# chapters/08_embeddings.ipynb, cell 35
 def word2vec_model(vocabulary_size: int, embedding_dim: int):
     """Skip-gram with negative sampling as a Keras model.
 
@@ -281,6 +305,7 @@ def word2vec_model(vocabulary_size: int, embedding_dim: int):
     return keras.Model([target, candidates], logits, name="word2vec")
 
 
+# chapters/08_embeddings.ipynb, cell 37
 @dataclass
 class Word2VecLog:
     loss: list[float] = field(default_factory=list)  # per epoch: mean sigmoid cross-entropy per candidate
@@ -320,6 +345,7 @@ def train_word2vec(model, ids: np.ndarray, sentence_of: np.ndarray, sampler: Neg
     return log
 
 
+# chapters/08_embeddings.ipynb, cell 39
 def word_vectors(model) -> np.ndarray:
     """The learned word vectors: the target embedding matrix, (vocabulary_size, embedding_dim)."""
     return np.asarray(model.get_layer("target_embedding").get_weights()[0])
@@ -354,10 +380,21 @@ def pca_2d(x: np.ndarray) -> np.ndarray:
     return points * np.where(points[0] < 0, -1.0, 1.0)
 
 
-# chapters/08_embeddings.ipynb, cell 29
+# chapters/08_embeddings.ipynb, cell 51
 EMBEDDING_MODES = ("scratch", "frozen", "finetuned")
 
 
+def check_embedding_mode(mode: str, pretrained: np.ndarray | None, shape: tuple[int, int]) -> None:
+    """ValueError unless `mode` is known and `pretrained` is given (of `shape`) exactly when needed."""
+    if mode not in EMBEDDING_MODES:
+        raise ValueError(f"mode must be one of {EMBEDDING_MODES}, not {mode!r}")
+    if (pretrained is None) != (mode == "scratch"):
+        raise ValueError("pretrained vectors are needed for 'frozen' and 'finetuned', and unused for 'scratch'")
+    if pretrained is not None and np.shape(pretrained) != shape:
+        raise ValueError(f"pretrained must be ({shape[0]}, {shape[1]}), got {np.shape(pretrained)}")
+
+
+# chapters/08_embeddings.ipynb, cell 52
 def sentiment_model(vocabulary_size: int, embedding_dim: int, units: int, mode: str,
                     pretrained: np.ndarray | None = None):
     """Embedding -> GRU -> one logit (positive sentiment).
@@ -365,12 +402,7 @@ def sentiment_model(vocabulary_size: int, embedding_dim: int, units: int, mode: 
     mode "scratch": a randomly initialised embedding, trained; "frozen": the `pretrained`
     vectors with ``trainable=False``; "finetuned": the `pretrained` vectors, trained further.
     """
-    if mode not in EMBEDDING_MODES:
-        raise ValueError(f"mode must be one of {EMBEDDING_MODES}, not {mode!r}")
-    if (pretrained is None) != (mode == "scratch"):
-        raise ValueError("pretrained vectors are needed for 'frozen' and 'finetuned', and unused for 'scratch'")
-    if pretrained is not None and np.shape(pretrained) != (vocabulary_size, embedding_dim):
-        raise ValueError(f"pretrained must be ({vocabulary_size}, {embedding_dim}), got {np.shape(pretrained)}")
+    check_embedding_mode(mode, pretrained, (vocabulary_size, embedding_dim))
     embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True, name="embedding",
                                        weights=None if pretrained is None else [np.asarray(pretrained)],
                                        trainable=mode != "frozen")
@@ -379,6 +411,7 @@ def sentiment_model(vocabulary_size: int, embedding_dim: int, units: int, mode: 
     return keras.Model(inputs, keras.layers.Dense(1)(hidden), name=f"sentiment_{mode}")
 
 
+# chapters/08_embeddings.ipynb, cell 54
 @dataclass
 class ClassifierRun:
     test_accuracy: float
@@ -413,6 +446,7 @@ def train_sentiment(model, x_train: np.ndarray, y_train: np.ndarray, x_test: np.
     return ClassifierRun(float(accuracy), seconds, history.epochs, history.steady_seconds)
 
 
+# chapters/08_embeddings.ipynb, cell 56
 def train_test_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffled train and test indices of n items, fixed by `seed`."""
     if not 0 < test_fraction < 1:
@@ -425,7 +459,7 @@ def train_test_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarra
     return order[n_test:], order[:n_test]
 
 
-# chapters/08_embeddings.ipynb, cell 34
+# chapters/08_embeddings.ipynb, cell 61
 from collections import Counter
 
 SPEAKER_LINE = re.compile(r"[A-Za-z][A-Za-z' ,.-]*:")
