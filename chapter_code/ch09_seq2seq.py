@@ -18,12 +18,9 @@ import tensorflow as tf
 
 from utils.training import book_dataset
 
-GO, EOS = "<go>", "<eos>"
+GO, EOS = "<go>", "<eos>"  # the decoder's first input, and the word that ends a translation
 PAD_ID, UNK_ID = 0, 1  # TextVectorization's reserved ids: "" (padding) and "[UNK]"
 NEG_INF = -1e9  # a finite "minus infinity": sums of two of them stay finite (no NaN)
-# Each sentence holds this many copies of its encoder outputs and state while decoding, and
-# top_k ranks width × vocabulary scores; translation beams are 4-12 wide in practice.
-MAX_BEAM_WIDTH = 256
 
 Pair = tuple[str, str]
 
@@ -37,12 +34,14 @@ class Split:
     test: list[Pair]
 
 
+# chapters/09_seq2seq.ipynb, cell 6
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     if len(fractions) != 3 or any(not 0 < f < 1 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions must be three numbers in (0, 1) that sum to 1, got {fractions}")
     return tuple(fractions)  # type: ignore[return-value]
 
 
+# chapters/09_seq2seq.ipynb, cell 7
 def grouped_split(pairs: Sequence[Pair], fractions: Sequence[float] = (0.9, 0.05, 0.05),
                   seed: int = 0) -> Split:
     """Split pairs so that every English sentence lands, with all its translations, in one part.
@@ -73,6 +72,7 @@ def random_pair_split(pairs: Sequence[Pair], fractions: Sequence[float] = (0.9, 
     return Split(pick(order[:cut1]), pick(order[cut1:cut2]), pick(order[cut2:]))
 
 
+# chapters/09_seq2seq.ipynb, cell 9
 def source_leak(train: Sequence[Pair], test: Sequence[Pair]) -> float:
     """Share of the distinct test sources that also occur as a training source."""
     train_sources = {english for english, _ in train}
@@ -91,7 +91,7 @@ def group_references(pairs: Sequence[Pair]) -> tuple[list[str], list[list[str]]]
     return sources, [references[s] for s in sources]
 
 
-# chapters/09_seq2seq.ipynb, cell 7
+# chapters/09_seq2seq.ipynb, cell 13
 def standardize(text: tf.Tensor) -> tf.Tensor:
     """Lower-case, split punctuation off words and cut after apostrophes (j'ai -> j' ai).
 
@@ -112,6 +112,7 @@ def detokenize(tokens: Iterable[str]) -> str:
     return text
 
 
+# chapters/09_seq2seq.ipynb, cell 15
 def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> float:
     """Corpus BLEU (sacreBLEU, 13a tokenisation, lower-cased) with every reference of each sentence.
 
@@ -134,38 +135,7 @@ def _reference_streams(references: Sequence[Sequence[str]]) -> list[list[str | N
     return [[r[k] if k < len(r) else None for r in references] for k in range(depth)]
 
 
-def paired_bootstrap_bleu(hypotheses_a: Sequence[str], hypotheses_b: Sequence[str],
-                          references: Sequence[Sequence[str]], resamples: int = 1000,
-                          seed: int = 0) -> tuple[float, float, float]:
-    """Corpus BLEU of system a minus system b, and a 95 % interval for it.
-
-    Paired bootstrap resampling (Koehn 2004): the test sentences are drawn with replacement
-    `resamples` times and both systems are scored on each draw. The interval covers the test
-    set's sampling only, not the spread between training runs.
-    """
-    from sacrebleu.metrics import BLEU
-
-    if not len(hypotheses_a) == len(hypotheses_b) == len(references):
-        raise ValueError("both systems need one hypothesis per reference list")
-    if resamples < 1:
-        raise ValueError(f"resamples must be >= 1, got {resamples}")
-    # Per sentence, from sacreBLEU's public scores: lengths and n-gram matches and totals, which
-    # add up over any resample (effective_order only changes a sentence's own score, not these).
-    metric = BLEU(lowercase=True, tokenize="13a", effective_order=True)
-    stats = [np.array([[s.sys_len, s.ref_len, *s.counts, *s.totals]
-                       for s in (metric.sentence_score(h, list(r)) for h, r in zip(hyps, references))], dtype=np.int64)
-             for hyps in (hypotheses_a, hypotheses_b)]
-
-    def score(rows):
-        sys_len, ref_len, *matches = rows.sum(axis=0).tolist()
-        return BLEU.compute_bleu(matches[:4], matches[4:], sys_len, ref_len, smooth_method="exp").score
-
-    draws = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
-    differences = np.array([score(stats[0][d]) - score(stats[1][d]) for d in draws])
-    low, high = np.percentile(differences, [2.5, 97.5])
-    return score(stats[0]) - score(stats[1]), float(low), float(high)
-
-
+# chapters/09_seq2seq.ipynb, cell 17
 def nearest_train_translation(train: Sequence[Pair], queries: Sequence[str], chunk: int = 512) -> list[str]:
     """The copy-from-train baseline: for each query, a French translation of the same English
     sentence in `train` if there is one, otherwise of the most similar training sentence
@@ -207,7 +177,7 @@ def nearest_train_translation(train: Sequence[Pair], queries: Sequence[str], chu
     return answers
 
 
-# chapters/09_seq2seq.ipynb, cell 10
+# chapters/09_seq2seq.ipynb, cell 20
 def wrap_target(texts: Sequence[str]) -> list[str]:
     """French sentences as the decoder sees them: '<go> ... <eos>'."""
     return [f"{GO} {text} {EOS}" for text in texts]
@@ -264,6 +234,7 @@ class Vocabularies:
         return detokenize(words)
 
 
+# chapters/09_seq2seq.ipynb, cell 22
 @dataclass
 class Encoded:
     """Ragged id tensors of a list of pairs, ready for a dataset."""
@@ -295,7 +266,7 @@ def pad_ragged(ids: tf.RaggedTensor) -> np.ndarray:
     return ids.to_tensor(PAD_ID).numpy().astype(np.int32)
 
 
-# chapters/09_seq2seq.ipynb, cell 13
+# chapters/09_seq2seq.ipynb, cell 25
 class OutputProjection(keras.layers.Layer):
     """Dense layer to the target vocabulary, its kernel stored (vocabulary, units).
 
@@ -319,24 +290,22 @@ class OutputProjection(keras.layers.Layer):
         return tf.reshape(logits, tf.concat([tf.shape(features)[:-1], [self.vocabulary_size]], 0))
 
 
+# chapters/09_seq2seq.ipynb, cell 27
 class Seq2Seq:
-    """Embeddings -> GRU encoder (reads the reversed source) -> GRU decoder -> softmax.
+    """Embeddings -> GRU encoder (reads the reversed source) -> GRU decoder -> output layer.
 
-    With `attention`, the decoder's output at each step attends over the encoder's outputs
-    (Luong et al. 2015) and a tanh layer mixes the two before the output projection.
-    `model` maps (source, decoder_input) to logits; `features_model` stops before the
-    output projection (for the sampled softmax); `attention_model` gives the weights.
+    With `attention`, each decoder output attends over the encoder's outputs (`LuongAttention`).
+    `model` maps (source, decoder_input) to logits; `features_model` stops before the output
+    layer (for the sampled softmax); `attention_model` gives the attention weights.
     """
 
     def __init__(self, source_size: int, target_size: int, embedding_dim: int = 128,
                  units: int = 256, attention: bool = False):
         if min(source_size, target_size, embedding_dim, units) < 1:
             raise ValueError("sizes must be positive integers")
-        self.attention = attention
-        self.units = units
+        self.attention, self.units = attention, units
         self.source_embedding = keras.layers.Embedding(source_size, embedding_dim, mask_zero=True)
-        # use_cudnn=False: the training step is compiled with XLA, which cannot compile the cuDNN
-        # kernel Keras would pick on a GPU (on a CPU there is none: the same generic loop either way)
+        # use_cudnn=False: XLA compiles the training step, and cannot compile the cuDNN kernel (GPU only)
         self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True, use_cudnn=False)
         # mask_zero: Keras masking of the padded targets, so that compile()'s loss ignores them
         self.target_embedding = keras.layers.Embedding(target_size, embedding_dim, mask_zero=True)
@@ -346,17 +315,15 @@ class Seq2Seq:
             self.concat = keras.layers.Concatenate()
             self.attentional = keras.layers.Dense(units, activation="tanh")
         self.projection = OutputProjection(target_size)
-
         source = keras.Input((None,), dtype="int32", name="source")
         decoder_input = keras.Input((None,), dtype="int32", name="decoder_input")
         encoder_outputs, state = self.encoder(self.source_embedding(source))
         decoder_outputs, _ = self.decoder(self.target_embedding(decoder_input), initial_state=state)
+        features = decoder_outputs
         if attention:
             context, weights = self.attention_layer(decoder_outputs, encoder_outputs)
             features = self.attentional(self.concat([decoder_outputs, context]))
             self.attention_model = keras.Model([source, decoder_input], weights)
-        else:
-            features = decoder_outputs
         self.features_model = keras.Model([source, decoder_input], features)
         self.model = keras.Model([source, decoder_input], self.projection(features))
         self._compiled: dict[object, Callable] = {}  # traced decoders, by kind
@@ -365,7 +332,6 @@ class Seq2Seq:
     def trainable_variables(self) -> list:
         return self.model.trainable_variables
 
-    # -- one step at a time, for inference --------------------------------------
     def encode(self, source: tf.Tensor):
         """Encoder outputs, final state and source mask of a padded (reversed) source batch."""
         mask = tf.not_equal(source, PAD_ID)
@@ -386,7 +352,20 @@ class Seq2Seq:
         return self.projection(output), new_state, weights
 
 
-# chapters/09_seq2seq.ipynb, cell 16
+# chapters/09_seq2seq.ipynb, cell 30
+def masked_loss(targets: tf.Tensor, logits: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
+    """Mean cross-entropy over the real target positions: sum(loss · w) / sum(w).
+
+    `weights` are the source's "target weights" (1 for a word, 0 for padding); by default
+    they are `targets != 0`.
+    """
+    if weights is None:
+        weights = tf.cast(tf.not_equal(targets, PAD_ID), logits.dtype)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+
+# chapters/09_seq2seq.ipynb, cell 32
 def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[int] | None = None,
                  shuffle_seed: int | None = None, fixed_shapes: bool = False) -> tf.data.Dataset:
     """Batches ((source, decoder_input), decoder_target), each padded with 0 to its longest row.
@@ -396,15 +375,9 @@ def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[
     With `fixed_shapes` as well, all the batches of a bucket have one shape: rows padded to the
     bucket's limit, and `batch_size` rows (a bucket's last batch is filled with rows of padding,
     which the loss weighs 0). XLA compiles a program per input shape: one per bucket then.
-
-    The pipeline shuffles and buckets sentence *numbers* and gathers each batch's rows from
-    matrices padded once: on two cores that costs half the time of slicing and padding ragged
-    rows one sentence at a time, and gives the same batches.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if fixed_shapes and not bucket_boundaries:
-        raise ValueError("fixed_shapes needs bucket_boundaries")
+    boundaries = _check_batching(batch_size, bucket_boundaries, fixed_shapes)
+    # shuffle and bucket sentence *numbers*, then gather each batch's rows from matrices padded once
     columns = tuple(tf.cast(x.to_tensor(PAD_ID), tf.int32)
                     for x in (encoded.source, encoded.decoder_input, encoded.decoder_target))
     source_lengths = tf.cast(encoded.source.row_lengths(), tf.int32)
@@ -412,10 +385,7 @@ def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[
     ds = tf.data.Dataset.from_tensor_slices((tf.range(len(encoded)), tf.maximum(source_lengths, target_lengths)))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(encoded), seed=shuffle_seed, reshuffle_each_iteration=True)
-    if bucket_boundaries:
-        boundaries = list(bucket_boundaries)
-        if boundaries != sorted(set(boundaries)) or boundaries[0] < 1:
-            raise ValueError(f"bucket boundaries must be increasing positive integers, got {boundaries}")
+    if boundaries:
         if fixed_shapes:  # the last bucket needs a limit too: the longest sentence
             longest = int(tf.reduce_max(tf.maximum(source_lengths, target_lengths)))
             boundaries += [longest + 1] if longest >= boundaries[-1] else []
@@ -441,32 +411,20 @@ def make_dataset(encoded: Encoded, batch_size: int, bucket_boundaries: Sequence[
     return book_dataset(ds.map(gather_rows))
 
 
-def padding_fraction(dataset: tf.data.Dataset) -> float:
-    """Share of the positions of all batches (sources and targets) that are padding."""
-    def count(inputs, target):
-        ids = [inputs[0], target]
-        return (tf.add_n([tf.reduce_sum(tf.cast(x == PAD_ID, tf.int64)) for x in ids]),
-                tf.add_n([tf.size(x, out_type=tf.int64) for x in ids]))
-
-    padded, total = dataset.map(count).reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
-                                              lambda acc, x: (acc[0] + x[0], acc[1] + x[1]))
-    if int(total) == 0:
-        raise ValueError("the dataset is empty")
-    return int(padded) / int(total)
-
-
-def masked_loss(targets: tf.Tensor, logits: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
-    """Mean cross-entropy over the real target positions: sum(loss · w) / sum(w).
-
-    `weights` are the source's "target weights" (1 for a word, 0 for padding); by default
-    they are `targets != 0`.
-    """
-    if weights is None:
-        weights = tf.cast(tf.not_equal(targets, PAD_ID), logits.dtype)
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
-    return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+# chapters/09_seq2seq.ipynb, cell 33
+def _check_batching(batch_size: int, bucket_boundaries: Sequence[int] | None, fixed_shapes: bool) -> list[int]:
+    """The bucket boundaries as a list ([] for none), after checking `make_dataset`'s arguments."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if fixed_shapes and not bucket_boundaries:
+        raise ValueError("fixed_shapes needs bucket_boundaries")
+    boundaries = list(bucket_boundaries or [])
+    if boundaries and (boundaries != sorted(set(boundaries)) or boundaries[0] < 1):
+        raise ValueError(f"bucket boundaries must be increasing positive integers, got {boundaries}")
+    return boundaries
 
 
+# chapters/09_seq2seq.ipynb, cell 37
 def sampled_loss(projection: OutputProjection, features: tf.Tensor, targets: tf.Tensor,
                  num_sampled: int, seed: int | None = None) -> tf.Tensor:
     """Sampled-softmax estimate (Jean et al. 2015) of the masked cross-entropy, for training.
@@ -517,6 +475,7 @@ def sampled_loss_given(projection: OutputProjection, features: tf.Tensor, target
     return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
 
+# chapters/09_seq2seq.ipynb, cell 39
 def make_train_step(seq2seq: Seq2Seq, optimizer: keras.optimizers.Optimizer, softmax: str = "full",
                     num_sampled: int = 512, jit_compile: bool = True, update: bool = True) -> Callable:
     """A compiled training step `step(source, decoder_input, decoder_target) -> loss`.
@@ -527,11 +486,8 @@ def make_train_step(seq2seq: Seq2Seq, optimizer: keras.optimizers.Optimizer, sof
     it, the step is a plain graph that calls `sampled_loss`. `update=False` computes the loss and
     the gradients and applies nothing: it times the optimizer's share of a step.
     """
-    if softmax not in ("full", "sampled"):
-        raise ValueError(f"softmax must be 'full' or 'sampled', not {softmax!r}")
     vocabulary_size = seq2seq.projection.vocabulary_size
-    if softmax == "sampled" and not 0 < num_sampled < vocabulary_size:
-        raise ValueError(f"num_sampled must be in 1..vocabulary size - 1, got {num_sampled}")
+    _check_step_arguments(softmax, num_sampled, vocabulary_size)
     variables = seq2seq.trainable_variables
     optimizer.build(variables)
     spec = tf.TensorSpec((None, None), tf.int32)
@@ -566,6 +522,15 @@ def make_train_step(seq2seq: Seq2Seq, optimizer: keras.optimizers.Optimizer, sof
     return tf.function(loss_and_update, input_signature=[spec, spec, spec], jit_compile=jit_compile)
 
 
+# chapters/09_seq2seq.ipynb, cell 40
+def _check_step_arguments(softmax: str, num_sampled: int, vocabulary_size: int) -> None:
+    if softmax not in ("full", "sampled"):
+        raise ValueError(f"softmax must be 'full' or 'sampled', not {softmax!r}")
+    if softmax == "sampled" and not 0 < num_sampled < vocabulary_size:
+        raise ValueError(f"num_sampled must be in 1..vocabulary size - 1, got {num_sampled}")
+
+
+# chapters/09_seq2seq.ipynb, cell 42
 def evaluate_loss(seq2seq: Seq2Seq, dataset: tf.data.Dataset) -> float:
     """Full-softmax masked cross-entropy per target word over a dataset."""
     if "loss" not in seq2seq._compiled:
@@ -593,6 +558,7 @@ class TrainingLog:
     steps: int = 0
 
 
+# chapters/09_seq2seq.ipynb, cell 43
 def train(seq2seq: Seq2Seq, train_data: tf.data.Dataset, val_data: tf.data.Dataset, epochs: int,
           learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 2e-3,
           softmax: str = "sampled", num_sampled: int = 512, clipnorm: float = 5.0,
@@ -618,31 +584,7 @@ def train(seq2seq: Seq2Seq, train_data: tf.data.Dataset, val_data: tf.data.Datas
     return log
 
 
-# chapters/09_seq2seq.ipynb, cell 27
-class LuongAttention(keras.layers.Layer):
-    """Luong's 'general' attention: score(h_t, s_j) = h_t · W s_j, softmax over source positions.
-
-    Returns the context vectors (batch, T, units) and the weights (batch, T, source length);
-    padded source positions (keys_mask False) get weight 0.
-    """
-
-    def __init__(self, units: int, **kwargs):
-        super().__init__(**kwargs)
-        self.key_projection = keras.layers.Dense(units, use_bias=False)
-        self.supports_masking = True
-
-    def call(self, query, keys, keys_mask=None):
-        scores = tf.matmul(query, self.key_projection(keys), transpose_b=True)  # (B, T, S)
-        if keys_mask is not None:
-            scores = tf.where(tf.cast(keys_mask, tf.bool)[:, None, :], scores, NEG_INF)
-        weights = tf.nn.softmax(scores, axis=-1)
-        return tf.matmul(weights, keys), weights
-
-    def compute_mask(self, inputs, previous_mask=None):
-        return previous_mask  # the query's mask carries on to the context
-
-
-# chapters/09_seq2seq.ipynb, cell 37
+# chapters/09_seq2seq.ipynb, cell 48
 def _forbidden_bias(seq2seq: Seq2Seq, go_id: int) -> tf.Tensor:
     """-inf for the ids a translation never contains: padding, unknown word, <go>."""
     bias = np.zeros(seq2seq.projection.vocabulary_size, np.float32)
@@ -674,6 +616,7 @@ def _greedy_fn(seq2seq: Seq2Seq, go_id: int, eos_id: int, max_length: int) -> Ca
     return decode
 
 
+# chapters/09_seq2seq.ipynb, cell 50
 def _beam_fn(seq2seq: Seq2Seq, go_id: int, eos_id: int, max_length: int, width: int) -> Callable:
     forbidden = _forbidden_bias(seq2seq, go_id)
     vocabulary = seq2seq.projection.vocabulary_size
@@ -714,10 +657,10 @@ def _beam_fn(seq2seq: Seq2Seq, go_id: int, eos_id: int, max_length: int, width: 
     return decode
 
 
-def _decoder(seq2seq: Seq2Seq, key: tuple, make: Callable) -> Callable:
-    if key not in seq2seq._compiled:  # one traced graph per (method, width, ...) and model
-        seq2seq._compiled[key] = make()
-    return seq2seq._compiled[key]
+# chapters/09_seq2seq.ipynb, cell 52
+# Each sentence holds this many copies of its encoder outputs and state while decoding, and
+# top_k ranks width × vocabulary scores; translation beams are 4-12 wide in practice.
+MAX_BEAM_WIDTH = 256
 
 
 def check_beam_width(beam_width, vocabulary_size: int | None = None) -> int:
@@ -763,10 +706,34 @@ def _check_decoding(seq2seq: Seq2Seq, source, go_id: int, eos_id: int, max_lengt
     return _check_ids("source", source, seq2seq.source_embedding.input_dim, ndim=2)
 
 
+def _check_length_penalty(length_penalty) -> float:
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(length_penalty) or length_penalty < 0:
+        # NaN made every score NaN and argmax silently took the first beam
+        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+    return float(length_penalty)
+
+
+# chapters/09_seq2seq.ipynb, cell 53
+def _decoder(seq2seq: Seq2Seq, key: tuple, make: Callable) -> Callable:
+    if key not in seq2seq._compiled:  # one traced graph per (method, width, ...) and model
+        seq2seq._compiled[key] = make()
+    return seq2seq._compiled[key]
+
+
 def _batches(source: np.ndarray, batch_size: int) -> Iterable[np.ndarray]:
     for start in range(0, len(source), batch_size):
         chunk = source[start:start + batch_size]
         yield chunk[:, : max(1, int((chunk != PAD_ID).sum(1).max()))]  # trim shared padding
+
+
+def _until_eos(ids: Iterable[int], eos_id: int) -> list[int]:
+    out = []
+    for i in ids:
+        if int(i) in (eos_id, PAD_ID):
+            break
+        out.append(int(i))
+    return out
 
 
 def greedy_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id: int, max_length: int = 20,
@@ -785,6 +752,7 @@ def greedy_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id: int,
     return out
 
 
+# chapters/09_seq2seq.ipynb, cell 54
 def beam_search_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id: int, beam_width: int = 4,
                        max_length: int = 20, length_penalty: float = 1.0,
                        batch_size: int = 128) -> list[list[int]]:
@@ -798,10 +766,7 @@ def beam_search_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id:
     """
     source = _check_decoding(seq2seq, source, go_id, eos_id, max_length, batch_size)
     width = check_beam_width(beam_width, seq2seq.projection.vocabulary_size)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(length_penalty) or length_penalty < 0:
-        # NaN made every score NaN and argmax silently took the first beam
-        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+    length_penalty = _check_length_penalty(length_penalty)
     decode = _decoder(seq2seq, ("beam", go_id, eos_id, max_length, width),
                       lambda: _beam_fn(seq2seq, go_id, eos_id, max_length, width))
     out: list[list[int]] = []
@@ -817,15 +782,33 @@ def beam_search_decode(seq2seq: Seq2Seq, source: np.ndarray, go_id: int, eos_id:
     return out
 
 
-def _until_eos(ids: Iterable[int], eos_id: int) -> list[int]:
-    out = []
-    for i in ids:
-        if int(i) in (eos_id, PAD_ID):
-            break
-        out.append(int(i))
-    return out
+# chapters/09_seq2seq.ipynb, cell 61
+class LuongAttention(keras.layers.Layer):
+    """Luong's 'general' (multiplicative) attention: score(s_t, h_j) = s_t · W h_j.
+
+    The queries are the decoder's outputs s_t, the keys and the values the encoder's outputs h_j.
+    Returns the context vectors c_t = sum_j alpha_tj h_j (batch, T, units) and the weights alpha
+    (batch, T, source length), a softmax over the source positions; padded source positions
+    (keys_mask False) get weight 0.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.key_projection = keras.layers.Dense(units, use_bias=False)
+        self.supports_masking = True
+
+    def call(self, query, keys, keys_mask=None):
+        scores = tf.matmul(query, self.key_projection(keys), transpose_b=True)  # (B, T, S)
+        if keys_mask is not None:
+            scores = tf.where(tf.cast(keys_mask, tf.bool)[:, None, :], scores, NEG_INF)
+        weights = tf.nn.softmax(scores, axis=-1)
+        return tf.matmul(weights, keys), weights
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return previous_mask  # the query's mask carries on to the context
 
 
+# chapters/09_seq2seq.ipynb, cell 71
 def attention_weights(seq2seq: Seq2Seq, source_ids: Sequence[int], output_ids: Sequence[int],
                       go_id: int) -> np.ndarray:
     """Attention weights (output words + <eos>, source words) of one translation.
@@ -839,3 +822,51 @@ def attention_weights(seq2seq: Seq2Seq, source_ids: Sequence[int], output_ids: S
     decoder_input = _check_ids("go_id and output_ids", [go_id, *output_ids],
                                seq2seq.projection.vocabulary_size, ndim=1)[None]
     return seq2seq.attention_model([source, decoder_input], training=False).numpy()[0]
+
+
+# chapters/09_seq2seq.ipynb, cell 81
+def paired_bootstrap_bleu(hypotheses_a: Sequence[str], hypotheses_b: Sequence[str],
+                          references: Sequence[Sequence[str]], resamples: int = 1000,
+                          seed: int = 0) -> tuple[float, float, float]:
+    """Corpus BLEU of system a minus system b, and a 95 % interval for it.
+
+    Paired bootstrap resampling (Koehn 2004): the test sentences are drawn with replacement
+    `resamples` times and both systems are scored on each draw. The interval covers the test
+    set's sampling only, not the spread between training runs.
+    """
+    from sacrebleu.metrics import BLEU
+
+    if not len(hypotheses_a) == len(hypotheses_b) == len(references):
+        raise ValueError("both systems need one hypothesis per reference list")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    # Per sentence, from sacreBLEU's public scores: lengths and n-gram matches and totals, which
+    # add up over any resample (effective_order only changes a sentence's own score, not these).
+    metric = BLEU(lowercase=True, tokenize="13a", effective_order=True)
+    stats = [np.array([[s.sys_len, s.ref_len, *s.counts, *s.totals]
+                       for s in (metric.sentence_score(h, list(r)) for h, r in zip(hyps, references))], dtype=np.int64)
+             for hyps in (hypotheses_a, hypotheses_b)]
+
+    def score(rows):
+        sys_len, ref_len, *matches = rows.sum(axis=0).tolist()
+        return BLEU.compute_bleu(matches[:4], matches[4:], sys_len, ref_len, smooth_method="exp").score
+
+    draws = np.random.default_rng(seed).integers(0, len(references), size=(resamples, len(references)))
+    differences = np.array([score(stats[0][d]) - score(stats[1][d]) for d in draws])
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return score(stats[0]) - score(stats[1]), float(low), float(high)
+
+
+# chapters/09_seq2seq.ipynb, cell 86
+def padding_fraction(dataset: tf.data.Dataset) -> float:
+    """Share of the positions of all batches (sources and targets) that are padding."""
+    def count(inputs, target):
+        ids = [inputs[0], target]
+        return (tf.add_n([tf.reduce_sum(tf.cast(x == PAD_ID, tf.int64)) for x in ids]),
+                tf.add_n([tf.size(x, out_type=tf.int64) for x in ids]))
+
+    padded, total = dataset.map(count).reduce((tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
+                                              lambda acc, x: (acc[0] + x[0], acc[1] + x[1]))
+    if int(total) == 0:
+        raise ValueError("the dataset is empty")
+    return int(padded) / int(total)
