@@ -340,3 +340,13 @@ def test_committed_results_are_real_runs_with_matching_plots():
         assert png.stat().st_size <= 100 * 1024
         assert plots.png_text(png).get(plots.DIGEST_KEY) == plots.results_digest(results), \
             f"{png.name} was drawn from other results: run `python -m bench.plots`"
+
+
+def test_the_projection_page_says_where_the_difference_comes_from():
+    """The committed projection results time both heads with and without XLA, and the page turns
+    them into growth exponents: the stacked head's super-linear growth under XLA is the reversal."""
+    record = json.loads((REPO / "bench" / "results" / "projection.json").read_text())
+    assert all("no_xla" in entry for entry in record["summary"].values())
+    text = " ".join(node.astext() for node in _extension()._projection(record))
+    assert "Where the difference comes from." in text and "without XLA, like T^" in text
+    assert _extension()._growth_exponent({10: 1.0, 20: 4.0}) == pytest.approx(2.0)
