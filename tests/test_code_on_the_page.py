@@ -17,8 +17,9 @@ from utils.paths import CHAPTERS_DIR, REPO_ROOT
 
 CHAPTERS = sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))
 # utils keeps only what chapters share: data, run profiles, freshness, metrics, widgets, seeding,
-# training/timing helpers and paths.
-PLUMBING = {"data", "paths", "profile", "repro", "widgets", "metrics", "freshness", "training", "timing"}
+# training/timing helpers, statistics, diagram drawing, vetted word lists and paths.
+PLUMBING = {"data", "paths", "profile", "repro", "widgets", "metrics", "freshness", "training", "timing", "stats",
+            "diagrams", "wordlists"}
 # Chapters whose teaching code still lives in utils/ (their conversion is the work of the chapter
 # issues: 2-4, 5-7, 8-9). strict: a chapter that passes must leave this list.
 NOT_YET_ON_THE_PAGE: set[str] = set()
