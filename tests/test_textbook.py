@@ -8,6 +8,7 @@ import base64
 import re
 
 import matplotlib
+import matplotlib.pyplot as plt
 import nbformat
 import pytest
 
@@ -20,6 +21,13 @@ matplotlib.use("Agg")
 CHAPTERS = sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))
 MAX_CELL_LINES = 60
 DIAGRAM_TAG = "diagram"  # a cell that draws what the chapter teaches (utils.diagrams.show)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The diagrams drawn here are closed, so that later tests start without open figures."""
+    yield
+    plt.close("all")
 
 
 def _cells(path):
