@@ -16,6 +16,7 @@ number with its sentence and exits 1 when there is one.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -129,24 +130,26 @@ def quoted_figures(stem: str) -> set[str]:
     return {str(entry["figure"]) for entry in entries if entry.get("chapter") == stem}
 
 
+def _unsupported(text: str, values: set[Decimal], quoted: set[str] = frozenset()) -> list[str]:
+    """'number: …sentence…' for every number of prose `text` that `values` do not support."""
+    problems = []
+    for written, value, decimals, is_percentage in numbers_in(text):
+        if written in quoted or written.replace(" ", "") in quoted:
+            continue
+        if not supported(value, decimals, is_percentage, values):
+            at = text.find(written)
+            context = " ".join(text[max(0, at - 60):at + len(written) + 30].split())
+            problems.append(f"{written}: …{context}…")
+    return problems
+
+
 def unsupported_numbers(path: Path) -> list[str]:
     """'number: …sentence…' for every prose number of the notebook that no output supports."""
     nb = nbformat.read(path, as_version=4)
     outputs = output_values("\n".join(output_text(c) for c in nb.cells if c.cell_type == "code"))
     quoted = quoted_figures(path.stem)
-    problems = []
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        text = prose(cell.source)
-        for written, value, decimals, is_percentage in numbers_in(text):
-            if written in quoted or written.replace(" ", "") in quoted:
-                continue
-            if not supported(value, decimals, is_percentage, outputs):
-                at = text.find(written)
-                context = " ".join(text[max(0, at - 60):at + len(written) + 30].split())
-                problems.append(f"{written}: …{context}…")
-    return problems
+    return [problem for cell in nb.cells if cell.cell_type == "markdown"
+            for problem in _unsupported(prose(cell.source), outputs, quoted)]
 
 
 # What the book's pages show comes from these records (their directives render them) and from the
@@ -154,19 +157,19 @@ def unsupported_numbers(path: Path) -> list[str]:
 PAGE_RECORDS = ("book/metrics/*.json", "bench/results/*.json", "book/*.yml", "book/*.json", "utils/data.py")
 
 
-def unsupported_page_numbers(path: Path) -> list[str]:
-    """The same check for a Markdown page of the book, against the records its directives render."""
+@functools.cache
+def _page_records() -> frozenset[Decimal]:
+    """Every number of the records the pages render: read once, for all pages."""
     records = set()
     for pattern in PAGE_RECORDS:
         for record in sorted(ROOT.glob(pattern)):
             records |= output_values(record.read_text(encoding="utf-8"))
-    text = prose(path.read_text(encoding="utf-8"))
-    problems = []
-    for written, value, decimals, is_percentage in numbers_in(text):
-        if not supported(value, decimals, is_percentage, records):
-            at = text.find(written)
-            problems.append(f"{written}: …{' '.join(text[max(0, at - 60):at + len(written) + 30].split())}…")
-    return problems
+    return frozenset(records)
+
+
+def unsupported_page_numbers(path: Path) -> list[str]:
+    """The same check for a Markdown page of the book, against the records its directives render."""
+    return _unsupported(prose(path.read_text(encoding="utf-8")), _page_records())
 
 
 def book_pages() -> list[Path]:
